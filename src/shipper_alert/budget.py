@@ -1,0 +1,45 @@
+"""The time an invocation has left, and back-off delays that respect it.
+
+FC kills an invocation at `context.function.timeout` seconds; every retry loop (SLS reads,
+deliveries) asks a `Deadline` how long it may still wait, so that a slow dependency costs
+retries, not the whole invocation.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+
+class Deadline:
+    """An instant on a monotonic clock after which no new attempt should start."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._at = clock() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self._at - self._clock())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def sub(self, fraction: float) -> Deadline:
+        """A deadline that ends after `fraction` of the time this one has left."""
+        return Deadline(self.remaining() * fraction, self._clock)
+
+
+def backoff_delay(
+    attempt: int,
+    base: float,
+    cap: float,
+    rng: Callable[[float, float], float] = random.uniform,
+) -> float:
+    """Full-jitter exponential back-off: uniform in [0, min(cap, base * 2**attempt)].
+
+    `attempt` counts from 0 for the delay after the first failure. Full jitter spreads
+    the retries of many concurrent shippers instead of synchronising them.
+    """
+    return rng(0.0, min(cap, base * (2**attempt)))

@@ -1,0 +1,34 @@
+"""Durations as operators write them: `90`, `90s`, `5m`, `1h30m`, `2d` (bare number = seconds)."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_duration(text: str) -> int:
+    """Whole seconds in `text`; ValueError naming the accepted forms otherwise."""
+    value = text.strip().lower()
+    if value.isdigit():
+        return int(value)
+    match = _DURATION.fullmatch(value)
+    if not value or match is None:
+        raise ValueError(f"{text!r} is not a duration (use 90, 90s, 5m, 1h30m or 2d)")
+    days, hours, minutes, seconds = (int(group or 0) for group in match.groups())
+    return days * 86400 + hours * 3600 + minutes * 60 + seconds
+
+
+def format_duration(seconds: int) -> str:
+    """The shortest form `parse_duration` reads back: 5400 -> `1h30m`, 0 -> `0s`."""
+    if seconds == 0:
+        return "0s"
+    sign = "-" if seconds < 0 else ""
+    rest = abs(seconds)
+    parts = []
+    for unit, size in _UNITS.items():
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + "".join(parts)

@@ -1,0 +1,96 @@
+"""Value objects shared by every stage: the checked window, shipper references, tasks.
+
+All times are whole epoch seconds (UTC). Objects are frozen: a stage receives them and
+returns new ones, so data flows one way (event -> config -> fetch -> evaluate -> render ->
+deliver -> result).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+TASK_SUCCESS = "success"
+TASK_FAIL = "fail"
+TASK_RUNNING = "running"
+TASK_STATUSES = (TASK_SUCCESS, TASK_FAIL, TASK_RUNNING)
+
+WILDCARD = "*"
+# SLS project names become a DNS label of the request host: lower case, digits, hyphens.
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+_SEGMENT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The half-open interval [start, end) of epoch seconds that one check covers."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start >= self.end:
+            raise ValueError(f"window start {self.start} is not before its end {self.end}")
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def contains(self, instant: int) -> bool:
+        return self.start <= instant < self.end
+
+    def previous(self) -> Window:
+        """The window of the same length that ends where this one starts."""
+        return Window(self.start - self.length, self.start)
+
+    def to_json(self) -> dict[str, int]:
+        return {"from": self.start, "to": self.end}
+
+
+@dataclass(frozen=True, order=True)
+class ShipperRef:
+    """One shipper, `project/logstore/shipper`; `*` marks a pattern still to be expanded."""
+
+    project: str
+    logstore: str
+    shipper: str
+
+    @property
+    def is_pattern(self) -> bool:
+        return WILDCARD in (self.logstore, self.shipper)
+
+    def __str__(self) -> str:
+        return f"{self.project}/{self.logstore}/{self.shipper}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"project": self.project, "logstore": self.logstore, "shipper": self.shipper}
+
+    @classmethod
+    def parse(cls, text: str) -> ShipperRef:
+        """`project/logstore/shipper`, `*` allowed as logstore or shipper; ValueError if not."""
+        segments = text.split("/")
+        if len(segments) != 3 or not all(segments):
+            raise ValueError(f"{text!r} is not project/logstore/shipper")
+        project, logstore, shipper = segments
+        if not _PROJECT_NAME.fullmatch(project):
+            raise ValueError(
+                f"{text!r}: project {project!r} is not a valid SLS project name "
+                "(3-63 lower-case letters, digits and hyphens)"
+            )
+        for kind, value in (("logstore", logstore), ("shipper", shipper)):
+            if value != WILDCARD and not _SEGMENT_NAME.fullmatch(value):
+                raise ValueError(f"{text!r}: {kind} {value!r} is not a valid name")
+        return cls(project, logstore, shipper)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One LogShipper task as GetShipperStatus reports it (already validated)."""
+
+    id: str
+    status: str
+    message: str
+    create_time: int
+    finish_time: int
+    last_data_receive_time: int | None = None
+    code: str | None = None

@@ -1,0 +1,141 @@
+"""Secrets that cannot print themselves, and scrubbing of secret text out of log records.
+
+A secret (access key secret, STS token, webhook token, SMTP password) is held in a
+`Secret`, whose str() and repr() are masked; code that needs the value calls `.reveal()`
+at the last moment (signing, building the request). Webhook URLs carry their credential in
+the path or query, so `redact_url` keeps only scheme, host and the first path segment.
+
+As a second line of defence every revealed value is registered with `SecretScrubber`, a
+logging filter that replaces it in any record that reaches a handler (our own logs, and
+any third-party library's, e.g. urllib3 logging a request line with `?access_token=`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.parse
+from typing import ClassVar
+
+MASK = "***"
+
+
+class Secret:
+    """A string that masks itself in str(), repr() and format()."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        if value:
+            SecretScrubber.register(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    def __str__(self) -> str:
+        return MASK if self._value else ""
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __reduce__(self):  # pickling would carry the value out of the wrapper
+        raise TypeError("a Secret cannot be pickled")
+
+
+def redact_url(url: str) -> str:
+    """Return `url` with anything that may be a credential removed.
+
+    Keeps the scheme, host, port and first path segment, which is enough to tell which
+    service and which endpoint failed (`https://oapi.dingtalk.com/robot/...`), and drops
+    the rest of the path, the query (`access_token=`, `key=`), user info and fragment.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return MASK
+    if not parts.scheme or not host:
+        return MASK
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
+    segments = [s for s in parts.path.split("/") if s]
+    path = f"/{segments[0]}/{MASK}" if segments else "/"
+    if len(segments) == 1 and not parts.query:
+        path = f"/{segments[0]}"
+    query = f"?{MASK}" if parts.query else ""
+    return f"{parts.scheme}://{netloc}{path}{query}"
+
+
+class SecretScrubber(logging.Filter):
+    """Logging filter replacing every registered secret value with `***`.
+
+    Installed on the handlers of the root logger by `install()`; registering happens when
+    a `Secret` is created, so every configured secret is covered before any request.
+    """
+
+    _values: ClassVar[set[str]] = set()
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    # Secrets shorter than this are not scrubbed as substrings: masking every "1" in a log
+    # line would make logs unreadable and such a value is no credential anyway.
+    MIN_LENGTH = 4
+
+    @classmethod
+    def register(cls, value: str) -> None:
+        if len(value) < cls.MIN_LENGTH:
+            return
+        with cls._lock:
+            cls._values.add(value)
+            # URL-encoded forms appear in request lines logged by HTTP libraries.
+            quoted = urllib.parse.quote(value, safe="")
+            if quoted != value:
+                cls._values.add(quoted)
+
+    @classmethod
+    def scrub(cls, text: str) -> str:
+        with cls._lock:
+            values = sorted(cls._values, key=len, reverse=True)
+        for value in values:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._values:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to the handler to report
+            return True
+        scrubbed = self.scrub(message)
+        if record.exc_info and record.exc_info[1] is not None:
+            # Render the traceback now, scrubbed, so the handler does not format it raw.
+            formatter = logging.Formatter()
+            record.exc_text = self.scrub(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        if scrubbed != message or record.args:
+            record.msg = scrubbed
+            record.args = None
+        return True
+
+    @classmethod
+    def install(cls, logger: logging.Logger | None = None) -> None:
+        """Add one scrubber to every handler of `logger` (default: root) that lacks one."""
+        target = logger or logging.getLogger()
+        for handler in target.handlers:
+            if not any(isinstance(f, cls) for f in handler.filters):
+                handler.addFilter(cls())

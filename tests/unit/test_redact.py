@@ -1,0 +1,63 @@
+import logging
+import pickle
+
+import pytest
+
+from shipper_alert.redact import MASK, Secret, SecretScrubber, redact_url
+
+
+def test_secret_masks_itself_everywhere():
+    secret = Secret("s3cr3t-value")
+    assert str(secret) == MASK
+    assert repr(secret) == "Secret('***')"
+    assert f"{secret}" == MASK
+    assert "s3cr3t-value" not in f"{[secret]} {secret!r} {secret!s}"
+    assert secret.reveal() == "s3cr3t-value"
+
+
+def test_secret_cannot_be_pickled():
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(Secret("s3cr3t-value"))
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://oapi.dingtalk.com/robot/send?access_token=abc123",
+            "https://oapi.dingtalk.com/robot/***?***",
+        ),
+        (
+            "https://hooks.slack.com/services/T000/B000/XXXXXXXX",
+            "https://hooks.slack.com/services/***",
+        ),
+        (
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+            "https://qyapi.weixin.qq.com/cgi-bin/***?***",
+        ),
+        ("https://user:pw@example.com/hook", "https://example.com/hook"),
+        ("http://127.0.0.1:8080/x/y", "http://127.0.0.1:8080/x/***"),
+        ("http://[::1]:9/a", "http://[::1]:9/a"),
+        ("not a url", MASK),
+    ],
+)
+def test_redact_url_keeps_only_where_it_goes(url, shown):
+    assert redact_url(url) == shown
+
+
+def test_scrubber_removes_secrets_from_any_logger_output(caplog):
+    Secret("token-abcdef")
+    SecretScrubber.install()
+    caplog.handler.addFilter(SecretScrubber())
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("thirdparty.http").debug(
+        '"POST /send?access_token=%s HTTP/1.1"', "token-abcdef"
+    )
+    try:
+        raise RuntimeError("failed with token-abcdef")
+    except RuntimeError:
+        logging.getLogger("x").exception("boom")
+    text = caplog.text
+    assert "token-abcdef" not in text
+    assert "access_token=***" in text
+    assert "failed with ***" in text
