@@ -1,0 +1,194 @@
+"""Strict validation of SLS response bodies into typed values.
+
+Reference: ../shared/reference/sls-api.md §2.1 (GetShipperStatus response: `count`, `total`,
+`statistics`, `tasks[]` with `id`, `taskStatus`, `taskMessage`, `taskCreateTime`,
+`taskLastDataReceiveTime`, `taskFinishTime`, and the extra `taskCode`), §2.3 (ListShipper:
+`shipper`, `total`) and §2.5 (ListLogStores: `logstores`, `total`); ./seed/GetShipperStatus.md.
+
+Every field this client uses is checked, and a problem is reported as a
+`SlsBadResponseError` naming the API, the field path and what is wrong, e.g.
+`GetShipperStatus response: tasks[3].taskCreateTime is "abc", expected an integer`.
+Fields it does not use (`statistics`, `taskDataLines`, anything new) are ignored, so that
+an addition on the server side cannot break the monitor.
+
+Rules for numbers: JSON does not distinguish integers from floats, so an integral float
+(`1448925013.0`) is accepted as that integer; a fraction, a boolean, or a number written
+as a string is rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from shipper_alert.models import TASK_RUNNING, TASK_STATUSES, Task
+from shipper_alert.sls.errors import SlsBadResponseError, excerpt
+
+API_GET_SHIPPER_STATUS = "GetShipperStatus"
+API_LIST_LOGSTORES = "ListLogStores"
+API_LIST_SHIPPER = "ListShipper"
+API_RETRY_SHIPPER_TASK = "RetryShipperTask"
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """One page of GetShipperStatus: its tasks, the range's total, and where it started."""
+
+    tasks: list[Task]
+    total: int
+    offset: int
+    request_id: str
+
+
+@dataclass(frozen=True)
+class NamePage:
+    """One page of ListLogStores or ListShipper."""
+
+    names: list[str]
+    total: int
+
+
+class _Reader:
+    """Field access that raises a SlsBadResponseError naming the field on any mismatch."""
+
+    def __init__(self, api: str, request_id: str) -> None:
+        self.api = api
+        self.request_id = request_id
+
+    def fail(self, problem: str) -> SlsBadResponseError:
+        return SlsBadResponseError(
+            f"{self.api} response: {problem}", request_id=self.request_id, api=self.api
+        )
+
+    def document(self, body: bytes) -> dict[str, object]:
+        try:
+            parsed = json.loads(body)
+        except ValueError:  # includes UnicodeDecodeError
+            raise self.fail(f"is not valid JSON: {excerpt(body)}") from None
+        if not isinstance(parsed, dict):
+            raise self.fail(f"is {_show(parsed)}, expected a JSON object")
+        return parsed
+
+    def get(self, obj: dict[str, object], key: str, path: str) -> object:
+        value = obj.get(key, _MISSING)
+        if value is _MISSING:
+            raise self.fail(f'missing "{path}"')
+        return value
+
+    def integer(self, value: object, path: str, *, minimum: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"{path} is {_show(value)}, expected an integer")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise self.fail(f"{path} is {_show(value)}, expected an integer")
+            value = int(value)
+        if value < minimum:
+            raise self.fail(f"{path} is {value}, expected an integer >= {minimum}")
+        return value
+
+    def string(self, value: object, path: str, *, non_empty: bool = False) -> str:
+        if not isinstance(value, str):
+            raise self.fail(f"{path} is {_show(value)}, expected a string")
+        if non_empty and not value:
+            raise self.fail(f"{path} is empty, expected a non-empty string")
+        return value
+
+    def array(self, value: object, path: str) -> list[object]:
+        if not isinstance(value, list):
+            raise self.fail(f"{path} is {_show(value)}, expected an array")
+        return value
+
+    def obj(self, value: object, path: str) -> dict[str, object]:
+        if not isinstance(value, dict):
+            raise self.fail(f"{path} is {_show(value)}, expected an object")
+        return value
+
+
+def _show(value: object) -> str:
+    """A value as the body wrote it (JSON), shortened for an error message."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return excerpt(value, limit=80)
+    return json.dumps(value)
+
+
+def parse_task_page(body: bytes, *, offset: int, request_id: str = "") -> TaskPage:
+    """A GetShipperStatus body as a TaskPage (offset is the one the request asked for)."""
+    reader = _Reader(API_GET_SHIPPER_STATUS, request_id)
+    doc = reader.document(body)
+    total = reader.integer(reader.get(doc, "total", "total"), "total")
+    if "count" in doc:
+        reader.integer(doc["count"], "count")
+    items = reader.array(reader.get(doc, "tasks", "tasks"), "tasks")
+    tasks = [_parse_task(reader, item, f"tasks[{i}]") for i, item in enumerate(items)]
+    return TaskPage(tasks=tasks, total=total, offset=offset, request_id=request_id)
+
+
+def _parse_task(reader: _Reader, item: object, path: str) -> Task:
+    task = reader.obj(item, path)
+    task_id = reader.string(reader.get(task, "id", f"{path}.id"), f"{path}.id", non_empty=True)
+    status_path = f"{path}.taskStatus"
+    status = reader.string(reader.get(task, "taskStatus", status_path), status_path)
+    if status not in TASK_STATUSES:
+        allowed = ", ".join(f'"{s}"' for s in TASK_STATUSES)
+        raise reader.fail(f"{status_path} is {_show(status)}, expected one of {allowed}")
+
+    # A missing or null message (even on a failed task) reads as "": the failure itself is
+    # what must be reported, and the alert says "(no message)" rather than turning it into
+    # a monitor error. A message of the wrong type is still a bad response.
+    message_path = f"{path}.taskMessage"
+    message = task.get("taskMessage")
+    message = "" if message is None else reader.string(message, message_path)
+
+    code = task.get("taskCode")
+    if code is not None:
+        code = reader.string(code, f"{path}.taskCode") or None
+
+    create_path = f"{path}.taskCreateTime"
+    create_time = reader.integer(reader.get(task, "taskCreateTime", create_path), create_path)
+
+    finish_path = f"{path}.taskFinishTime"
+    finish = task.get("taskFinishTime")
+    if status == TASK_RUNNING and finish is None:
+        finish_time = 0
+    else:
+        finish_time = reader.integer(reader.get(task, "taskFinishTime", finish_path), finish_path)
+
+    receive = task.get("taskLastDataReceiveTime")
+    receive_time = (
+        None if receive is None else reader.integer(receive, f"{path}.taskLastDataReceiveTime")
+    )
+    return Task(
+        id=task_id,
+        status=status,
+        message=message,
+        create_time=create_time,
+        finish_time=finish_time,
+        last_data_receive_time=receive_time,
+        code=code,
+    )
+
+
+def parse_name_page(body: bytes, *, api: str, key: str, request_id: str = "") -> NamePage:
+    """A ListLogStores (`logstores`) or ListShipper (`shipper`) body as a NamePage."""
+    reader = _Reader(api, request_id)
+    doc = reader.document(body)
+    total = reader.integer(reader.get(doc, "total", "total"), "total")
+    if "count" in doc:
+        reader.integer(doc["count"], "count")
+    items = reader.array(reader.get(doc, key, key), key)
+    names = [reader.string(item, f"{key}[{i}]", non_empty=True) for i, item in enumerate(items)]
+    return NamePage(names=names, total=total)
+
+
+def parse_logstores(body: bytes, request_id: str = "") -> NamePage:
+    return parse_name_page(body, api=API_LIST_LOGSTORES, key="logstores", request_id=request_id)
+
+
+def parse_shippers(body: bytes, request_id: str = "") -> NamePage:
+    return parse_name_page(body, api=API_LIST_SHIPPER, key="shipper", request_id=request_id)
