@@ -1,0 +1,246 @@
+"""One check: expand wildcards, read every shipper concurrently, evaluate, auto-retry.
+
+Reads go through a bounded thread pool (each worker evaluates its shipper page by page, so
+memory stays flat with hundreds of shippers and thousands of tasks). A shipper that cannot
+be read after the client's retries becomes a monitor error; what its pages already showed
+is kept, and every other shipper is still checked.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from shipper_alert.config import Rules
+from shipper_alert.evaluate import WindowEvaluator, stall_in_window
+from shipper_alert.models import WILDCARD, ShipperRef, Task, Window
+from shipper_alert.reminders import ReminderState
+from shipper_alert.report import ErrorInfo, RetryOutcome, ShipperReport
+from shipper_alert.sls.errors import SlsError
+
+log = logging.getLogger(__name__)
+
+API_RETENTION = 48 * 3600  # GetShipperStatus serves the last 48 hours (sls-api.md §2.1)
+# Keep fetch ranges this far inside the 48 hours, for clock skew between FC and SLS.
+RETENTION_MARGIN = 300
+
+
+class TaskPageLike(Protocol):
+    tasks: list[Task]
+
+
+class ShipperReader(Protocol):
+    """What a check needs from SLS (implemented by sls.client.SlsClient)."""
+
+    def iter_task_pages(
+        self, project: str, logstore: str, shipper: str, start: int, end: int, status: str = ""
+    ) -> Iterable[TaskPageLike]: ...
+
+    def list_logstores(self, project: str) -> list[str]: ...
+
+    def list_shippers(self, project: str, logstore: str) -> list[str]: ...
+
+    def retry_tasks(
+        self, project: str, logstore: str, shipper: str, task_ids: list[str]
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class FetchRange:
+    start: int
+    end: int
+
+
+def fetch_range(window: Window, rules: Rules, now: float) -> FetchRange:
+    """[window.start - LOOKBACK, window.end), kept inside what the API serves."""
+    oldest = math.ceil(now) - API_RETENTION + RETENTION_MARGIN
+    return FetchRange(max(window.start - rules.lookback, oldest), window.end)
+
+
+def error_info(exc: SlsError) -> ErrorInfo:
+    return ErrorInfo(exc.code, exc.message, exc.request_id or None, exc.status)
+
+
+def _read_shipper(
+    client: ShipperReader, ref: ShipperRef, window: Window, rules: Rules, now: float
+) -> ShipperReport:
+    span = fetch_range(window, rules, now)
+    evaluator = WindowEvaluator(window, rules)
+    error: SlsError | None = None
+    try:
+        for page in client.iter_task_pages(
+            ref.project, ref.logstore, ref.shipper, span.start, span.end
+        ):
+            evaluator.add(page.tasks)
+        newest = evaluator.newest_create_time
+        oldest = math.ceil(now) - API_RETENTION + RETENTION_MARGIN
+        if rules.stall_timeout is not None and newest is None and span.start > oldest:
+            # Nothing within LOOKBACK: find the newest task further back, so that stall
+            # reminders keep their schedule (rare: only shippers that stopped).
+            newest = _newest_create_time(client, ref, oldest, span.start)
+    except SlsError as exc:
+        error = exc
+        newest = None
+    verdict = evaluator.verdict()
+    if error is not None:
+        log.warning("cannot read %s: %s", ref, error)
+        return ShipperReport(
+            ref=ref,
+            failed=verdict.counts.failed,
+            succeeded=verdict.counts.succeeded,
+            running=verdict.running,
+            ratio=verdict.counts.ratio,
+            # Failures already seen are not lost: a breach they prove is reported.
+            breached=verdict.breached,
+            failed_tasks=verdict.reported_failed_tasks,
+            stuck_tasks=verdict.stuck_tasks,
+            error=error_info(error),
+            partial=verdict.tasks_seen > 0,
+        )
+    stall = stall_in_window(newest, window, rules)
+    log.debug(
+        "%s: %d tasks, %d failed, %d succeeded, %d running in window",
+        ref,
+        verdict.tasks_seen,
+        verdict.counts.failed,
+        verdict.counts.succeeded,
+        verdict.running,
+    )
+    return ShipperReport(
+        ref=ref,
+        failed=verdict.counts.failed,
+        succeeded=verdict.counts.succeeded,
+        running=verdict.running,
+        ratio=verdict.counts.ratio,
+        breached=verdict.breached,
+        failed_tasks=verdict.reported_failed_tasks,
+        stuck_tasks=verdict.stuck_tasks,
+        stall=stall,
+        resolved=rules.notify_resolved and verdict.previous_breached and not verdict.breached,
+    )
+
+
+def _newest_create_time(client: ShipperReader, ref: ShipperRef, start: int, end: int) -> int | None:
+    newest: int | None = None
+    for page in client.iter_task_pages(ref.project, ref.logstore, ref.shipper, start, end):
+        for task in page.tasks:
+            if task.create_time < end and (newest is None or task.create_time > newest):
+                newest = task.create_time
+    return newest
+
+
+def _expand(
+    client: ShipperReader, pattern: ShipperRef, pool: ThreadPoolExecutor
+) -> tuple[list[ShipperRef], list[ShipperReport]]:
+    """The shippers a pattern names now, and an error report for each part that failed."""
+    errors: list[ShipperReport] = []
+    if pattern.logstore == WILDCARD:
+        try:
+            logstores = client.list_logstores(pattern.project)
+        except SlsError as exc:
+            log.warning("cannot list logstores of %s: %s", pattern.project, exc)
+            return [], [ShipperReport(ref=pattern, error=error_info(exc))]
+    else:
+        logstores = [pattern.logstore]
+
+    def shippers_of(logstore: str) -> tuple[str, list[str] | SlsError]:
+        try:
+            return logstore, client.list_shippers(pattern.project, logstore)
+        except SlsError as exc:
+            return logstore, exc
+
+    found: list[ShipperRef] = []
+    for logstore, names in pool.map(shippers_of, logstores):
+        if isinstance(names, SlsError):
+            log.warning("cannot list shippers of %s/%s: %s", pattern.project, logstore, names)
+            where = ShipperRef(pattern.project, logstore, pattern.shipper)
+            errors.append(ShipperReport(ref=where, error=error_info(names)))
+            continue
+        for name in names:
+            if pattern.shipper in (WILDCARD, name):
+                found.append(ShipperRef(pattern.project, logstore, name))
+    return found, errors
+
+
+def run_checks(
+    client: ShipperReader,
+    shippers: Iterable[ShipperRef],
+    window: Window,
+    rules: Rules,
+    now: float,
+    workers: int = 8,
+) -> list[ShipperReport]:
+    """Read and evaluate every shipper (patterns expanded); one report each, sorted."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shipper") as pool:
+        refs: list[ShipperRef] = []
+        reports: list[ShipperReport] = []
+        for ref in shippers:
+            if ref.is_pattern:
+                found, errors = _expand(client, ref, pool)
+                refs.extend(found)
+                reports.extend(errors)
+            else:
+                refs.append(ref)
+        unique = list(dict.fromkeys(refs))
+
+        def read(ref: ShipperRef) -> ShipperReport:
+            return _read_shipper(client, ref, window, rules, now)
+
+        reports.extend(pool.map(read, unique))
+    return sorted(reports, key=lambda r: str(r.ref))
+
+
+def apply_reminders(
+    reports: list[ShipperReport], state: ReminderState, window: Window, rules: Rules
+) -> list[ShipperReport]:
+    """Mark which monitor errors are due now; forget errors of shippers that read again."""
+    result = []
+    for report in reports:
+        if report.error is None:
+            state.forget_shipper(str(report.ref))
+            result.append(report)
+            continue
+        key = ReminderState.key(str(report.ref), report.error.code)
+        due = state.due(key, window.end, rules.remind_interval)
+        result.append(replace(report, error_notice_due=due))
+    return result
+
+
+def record_reminders(
+    reports: Iterable[ShipperReport], state: ReminderState, window: Window
+) -> None:
+    """Remember the monitor-error notices that went out (after a delivery)."""
+    for report in reports:
+        if report.error is not None and report.error_notice_due:
+            state.mark_sent(ReminderState.key(str(report.ref), report.error.code), window.end)
+    state.save()
+
+
+def auto_retry(
+    client: ShipperReader, reports: list[ShipperReport], dry_run: bool
+) -> list[ShipperReport]:
+    """Ask SLS to retry the reported failed tasks (the client sends 10 ids a call)."""
+    result = []
+    for report in reports:
+        ids = tuple(task.id for task in report.failed_tasks)
+        if not ids:
+            result.append(report)
+            continue
+        if dry_run:
+            result.append(replace(report, retry=RetryOutcome(ids, requested=False)))
+            continue
+        ref = report.ref
+        error = None
+        try:
+            client.retry_tasks(ref.project, ref.logstore, ref.shipper, list(ids))
+        except SlsError as exc:
+            log.warning("RetryShipperTask for %s failed: %s", ref, exc)
+            error = f"{exc.code}: {exc.message}"
+        else:
+            log.info("requested a retry of %d failed task(s) of %s", len(ids), ref)
+        result.append(replace(report, retry=RetryOutcome(ids, requested=True, error=error)))
+    return result

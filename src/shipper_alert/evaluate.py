@@ -1,0 +1,192 @@
+"""Pure evaluation: tasks + window + rules -> what this check reports for one shipper.
+
+The rules are the contract's "What counts, and exactly once". Each finding belongs to the
+one window that holds its due instant, so consecutive timer checks, which tile time
+without overlap, report it exactly once with no stored state:
+
+- a failed task is due at `max(taskFinishTime, taskCreateTime + FAIL_GRACE)`, if it is
+  still failed when checked;
+- a succeeded task counts (for the ratio) in the window holding its taskFinishTime;
+- a stuck task is due at `taskCreateTime + RUNNING_TIMEOUT`, if it is still running;
+- a stalled shipper is due at `newest taskCreateTime + STALL_TIMEOUT` and again at each
+  whole multiple of REMIND_INTERVAL after that, while no newer task exists.
+
+Tasks arrive page by page (`WindowEvaluator.add`), in no defined order and possibly
+repeated across pages; only what can be reported is kept, never every task.
+Nothing here reads a clock: every instant is an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shipper_alert.config import Rules
+from shipper_alert.models import TASK_FAIL, TASK_RUNNING, TASK_SUCCESS, Task, Window
+
+
+@dataclass(frozen=True)
+class FailedTask:
+    id: str
+    message: str
+    code: str | None
+    create_time: int
+    finish_time: int
+    alert_time: int
+
+
+@dataclass(frozen=True)
+class StuckTask:
+    id: str
+    create_time: int
+    due_time: int
+
+
+@dataclass(frozen=True)
+class Stall:
+    """A shipper that created no task for STALL_TIMEOUT, due in this window."""
+
+    newest_create_time: int | None  # None: no task within the range the API serves
+    due_time: int
+    reminder: bool
+
+
+@dataclass(frozen=True)
+class Counts:
+    failed: int = 0
+    succeeded: int = 0
+
+    @property
+    def ratio(self) -> float | None:
+        judged = self.failed + self.succeeded
+        return self.failed / judged if judged else None
+
+    def breaches(self, rules: Rules) -> bool:
+        if self.failed < rules.fail_threshold:
+            return False
+        if rules.fail_ratio_threshold is None:
+            return True
+        ratio = self.ratio
+        return ratio is not None and ratio >= rules.fail_ratio_threshold
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the fetched tasks say about one shipper for one window."""
+
+    counts: Counts
+    running: int
+    breached: bool
+    previous_breached: bool
+    failed_tasks: tuple[FailedTask, ...]  # every failed task due in the window
+    stuck_tasks: tuple[StuckTask, ...]
+    newest_create_time: int | None
+    tasks_seen: int
+
+    @property
+    def reported_failed_tasks(self) -> tuple[FailedTask, ...]:
+        """Failed tasks are reported only when the window breaches."""
+        return self.failed_tasks if self.breached else ()
+
+
+def failed_alert_time(task: Task, rules: Rules) -> int:
+    return max(task.finish_time, task.create_time + rules.fail_grace)
+
+
+class WindowEvaluator:
+    """Accumulates one shipper's tasks for `window` (and the window before it)."""
+
+    def __init__(self, window: Window, rules: Rules) -> None:
+        self.window = window
+        self.previous = window.previous()
+        self.rules = rules
+        self._seen: set[str] = set()
+        self._failed: list[FailedTask] = []
+        self._stuck: list[StuckTask] = []
+        self._succeeded = 0
+        self._running = 0
+        self._previous_failed = 0
+        self._previous_succeeded = 0
+        self._newest: int | None = None
+
+    def add(self, tasks: Iterable[Task]) -> None:
+        for task in tasks:
+            self._add(task)
+
+    def _add(self, task: Task) -> None:
+        # The API's range may include its end; a task created at or after the window's
+        # end belongs to the checks that follow, whatever its state.
+        if task.create_time >= self.window.end or task.id in self._seen:
+            return
+        self._seen.add(task.id)
+        if self._newest is None or task.create_time > self._newest:
+            self._newest = task.create_time
+        if task.status == TASK_FAIL:
+            due = failed_alert_time(task, self.rules)
+            if self.window.contains(due):
+                self._failed.append(
+                    FailedTask(
+                        task.id,
+                        task.message,
+                        task.code,
+                        task.create_time,
+                        task.finish_time,
+                        due,
+                    )
+                )
+            elif self.previous.contains(due):
+                self._previous_failed += 1
+        elif task.status == TASK_SUCCESS:
+            if self.window.contains(task.finish_time):
+                self._succeeded += 1
+            elif self.previous.contains(task.finish_time):
+                self._previous_succeeded += 1
+        elif task.status == TASK_RUNNING:
+            self._running += 1
+            timeout = self.rules.running_timeout
+            if timeout is not None and self.window.contains(task.create_time + timeout):
+                self._stuck.append(StuckTask(task.id, task.create_time, task.create_time + timeout))
+
+    @property
+    def newest_create_time(self) -> int | None:
+        return self._newest
+
+    def verdict(self) -> Verdict:
+        counts = Counts(len(self._failed), self._succeeded)
+        previous = Counts(self._previous_failed, self._previous_succeeded)
+        failed = sorted(self._failed, key=lambda t: (t.alert_time, t.create_time, t.id))
+        stuck = sorted(self._stuck, key=lambda t: (t.due_time, t.id))
+        return Verdict(
+            counts=counts,
+            running=self._running,
+            breached=counts.breaches(self.rules),
+            previous_breached=previous.breaches(self.rules),
+            failed_tasks=tuple(failed),
+            stuck_tasks=tuple(stuck),
+            newest_create_time=self._newest,
+            tasks_seen=len(self._seen),
+        )
+
+
+def stall_in_window(newest_create_time: int | None, window: Window, rules: Rules) -> Stall | None:
+    """The stall finding due in `window`, if any.
+
+    With a newest task at N, the shipper is due at N + STALL_TIMEOUT + k * REMIND_INTERVAL
+    for k = 0, 1, ...; the first such instant at or after the window's start decides.
+    With no task at all in the range the API serves, the first notice went out long ago
+    (or the shipper never ran); reminders then fall on whole multiples of REMIND_INTERVAL
+    since the epoch, which is still once per interval and needs no state.
+    """
+    timeout = rules.stall_timeout
+    if timeout is None:
+        return None
+    remind = rules.remind_interval
+    if newest_create_time is None:
+        due = -(-window.start // remind) * remind  # first multiple >= start
+        return Stall(None, due, True) if window.contains(due) else None
+    first = newest_create_time + timeout
+    if first >= window.end:
+        return None
+    k = max(0, -(-(window.start - first) // remind))
+    due = first + k * remind
+    return Stall(newest_create_time, due, k > 0) if window.contains(due) else None

@@ -1,0 +1,201 @@
+"""What one check found: per-shipper reports and the run's report, the typed context of
+every template and the source of the result JSON (contract, "Result and failure").
+
+Templates never see raw API JSON, only these objects; times are epoch seconds here and are
+shown in ALERT_TIMEZONE by the renderer.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+from shipper_alert.evaluate import FailedTask, Stall, StuckTask
+from shipper_alert.models import ShipperRef, Window
+
+CONSOLE_URL = "https://sls.console.aliyun.com/lognext/project/{project}/logsearch/{logstore}"
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """Why a shipper could not be read (after retries); never holds a secret."""
+
+    code: str
+    message: str
+    request_id: str | None = None
+    status: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "requestId": self.request_id,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    """What AUTO_RETRY did for a shipper's reported failed tasks."""
+
+    task_ids: tuple[str, ...]
+    requested: bool  # False on a dry run
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.requested and self.error is None
+
+
+@dataclass(frozen=True)
+class MessageGroup:
+    """Failed tasks sharing one error message."""
+
+    message: str
+    code: str | None
+    tasks: tuple[FailedTask, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.tasks)
+
+
+def group_by_message(tasks: tuple[FailedTask, ...]) -> tuple[MessageGroup, ...]:
+    """Identical messages grouped, the largest group first, then by first occurrence."""
+    groups: OrderedDict[str, list[FailedTask]] = OrderedDict()
+    for task in tasks:
+        groups.setdefault(task.message, []).append(task)
+    ordered = sorted(groups.items(), key=lambda item: -len(item[1]))
+    return tuple(
+        MessageGroup(message, members[0].code, tuple(members)) for message, members in ordered
+    )
+
+
+@dataclass(frozen=True)
+class ShipperReport:
+    ref: ShipperRef
+    failed: int = 0
+    succeeded: int = 0
+    running: int = 0
+    ratio: float | None = None
+    breached: bool = False
+    failed_tasks: tuple[FailedTask, ...] = ()  # reported: the window breached
+    stuck_tasks: tuple[StuckTask, ...] = ()
+    stall: Stall | None = None
+    resolved: bool = False
+    error: ErrorInfo | None = None
+    error_notice_due: bool = False  # the monitor-error notice goes out in this check
+    partial: bool = False  # the read failed after some tasks were already evaluated
+    retry: RetryOutcome | None = None
+
+    @property
+    def console_url(self) -> str:
+        return CONSOLE_URL.format(project=self.ref.project, logstore=self.ref.logstore)
+
+    @property
+    def groups(self) -> tuple[MessageGroup, ...]:
+        return group_by_message(self.failed_tasks)
+
+    @property
+    def has_findings(self) -> bool:
+        """Something in this report is to be sent now."""
+        return bool(
+            self.breached
+            or self.stuck_tasks
+            or self.stall
+            or self.resolved
+            or (self.error and self.error_notice_due)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.ref.to_json()
+        body.update(
+            {
+                "failed": self.failed,
+                "succeeded": self.succeeded,
+                "running": self.running,
+                "breached": self.breached,
+                "failedTaskIds": [task.id for task in self.failed_tasks],
+                "stuckTaskIds": [task.id for task in self.stuck_tasks],
+                "stalled": self.stall is not None,
+                "resolved": self.resolved,
+                "error": self.error.to_json() if self.error else None,
+            }
+        )
+        return body
+
+
+@dataclass(frozen=True)
+class Totals:
+    shippers: int
+    breached: int
+    failed: int
+    stuck: int
+    stalled: int
+    errors: int
+    resolved: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """The run's findings: the context every channel template renders."""
+
+    window: Window
+    timezone: tzinfo
+    timezone_name: str
+    shippers: tuple[ShipperReport, ...]
+    dry_run: bool = False
+    auto_retry: bool = False
+    function_name: str | None = None
+    request_id: str | None = None
+    checked_at: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "custom template failed"
+
+    @property
+    def findings(self) -> tuple[ShipperReport, ...]:
+        """The shippers with something to send, most urgent first."""
+
+        def rank(report: ShipperReport) -> tuple[int, str]:
+            if report.error and report.error_notice_due:
+                order = 1
+            elif report.breached:
+                order = 0
+            elif report.stuck_tasks or report.stall:
+                order = 2
+            else:
+                order = 3
+            return order, str(report.ref)
+
+        return tuple(sorted((r for r in self.shippers if r.has_findings), key=rank))
+
+    @property
+    def totals(self) -> Totals:
+        findings = self.findings
+        return Totals(
+            shippers=len(self.shippers),
+            breached=sum(1 for r in findings if r.breached),
+            failed=sum(len(r.failed_tasks) for r in findings),
+            stuck=sum(len(r.stuck_tasks) for r in findings),
+            stalled=sum(1 for r in findings if r.stall),
+            errors=sum(1 for r in findings if r.error and r.error_notice_due),
+            resolved=sum(1 for r in findings if r.resolved),
+        )
+
+    @property
+    def only_resolved(self) -> bool:
+        return all(r.resolved and not _alerting(r) for r in self.findings)
+
+    @property
+    def has_findings(self) -> bool:
+        return bool(self.findings)
+
+
+def _alerting(report: ShipperReport) -> bool:
+    return bool(
+        report.breached
+        or report.stuck_tasks
+        or report.stall
+        or (report.error and report.error_notice_due)
+    )

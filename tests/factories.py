@@ -1,0 +1,92 @@
+"""Builders of reports and findings for tests of rendering and channels."""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+from shipper_alert.evaluate import FailedTask, Stall, StuckTask
+from shipper_alert.models import ShipperRef, Window
+from shipper_alert.report import ErrorInfo, Report, RetryOutcome, ShipperReport
+
+WINDOW = Window(1795852740, 1795853040)  # 2026-11-28 07:59:00 - 08:04:00 UTC
+
+
+def failed(
+    task_id: str, message: str = "UnAuthorized", code: str | None = "UnAuthorized", at: int = 0
+):
+    finish = WINDOW.start + 10 + at
+    return FailedTask(task_id, message, code, finish - 120, finish, finish)
+
+
+def stuck(task_id: str, created: int | None = None, timeout: int = 3600):
+    created = WINDOW.start - timeout + 5 if created is None else created
+    return StuckTask(task_id, created, created + timeout)
+
+
+def shipper(
+    name: str = "proj-a/nginx/oss-archive",
+    failures=(),
+    *,
+    succeeded: int = 5,
+    running: int = 1,
+    stuck_tasks=(),
+    stall: Stall | None = None,
+    error: ErrorInfo | None = None,
+    resolved: bool = False,
+    retry: RetryOutcome | None = None,
+) -> ShipperReport:
+    project, logstore, name_ = name.split("/")
+    failures = tuple(failures)
+    judged = len(failures) + succeeded
+    return ShipperReport(
+        ref=ShipperRef(project, logstore, name_),
+        failed=len(failures),
+        succeeded=succeeded,
+        running=running,
+        ratio=len(failures) / judged if judged else None,
+        breached=bool(failures),
+        failed_tasks=failures,
+        stuck_tasks=tuple(stuck_tasks),
+        stall=stall,
+        resolved=resolved,
+        error=error,
+        error_notice_due=error is not None,
+        retry=retry,
+    )
+
+
+def report(
+    *shippers: ShipperReport, dry_run: bool = False, tz=timezone.utc, tz_name="UTC"
+) -> Report:
+    return Report(
+        window=WINDOW,
+        timezone=tz,
+        timezone_name=tz_name,
+        shippers=tuple(shippers),
+        dry_run=dry_run,
+        checked_at=WINDOW.end + 65,
+    )
+
+
+def many_failures(count: int, messages: int = 3) -> tuple[FailedTask, ...]:
+    """`count` failed tasks spread over `messages` distinct messages."""
+    return tuple(
+        failed(
+            f"task-{i:05d}",
+            f"UnAuthorized: role {i % messages} cannot write bucket",
+            "UnAuthorized",
+            i % 290,
+        )
+        for i in range(count)
+    )
+
+
+HOSTILE_MESSAGES = (
+    "<script>alert(1)</script>",
+    "[click me](http://evil.example/x) ![img](http://evil.example/i.png)",
+    "<!channel> <!here> <@U024BE7LH> @all @13800000000",
+    '<at user_id="all">所有人</at> <font color="warning">red</font>',
+    "**bold** _it_ ~strike~ `code` # heading\n> quote\n- item",
+    "&amp; & < > \" '",
+    "中文错误信息" * 700,  # 4.2 KB of CJK text, 3 bytes a character
+)

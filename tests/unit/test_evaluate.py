@@ -1,0 +1,152 @@
+import pytest
+
+from shipper_alert.config import Rules
+from shipper_alert.evaluate import Stall, WindowEvaluator, stall_in_window
+from shipper_alert.models import Task, Window
+
+W = Window(10_000, 10_300)  # the checked window; the previous one is [9_700, 10_000)
+
+
+def task(task_id, status, create, finish=0, message="", code=None):
+    return Task(task_id, status, message, create, finish, None, code)
+
+
+def verdict(tasks, **rules):
+    evaluator = WindowEvaluator(W, Rules(**rules))
+    evaluator.add(tasks)
+    return evaluator.verdict()
+
+
+def test_a_failed_task_belongs_to_the_window_holding_its_finish_time():
+    v = verdict(
+        [
+            task("in", "fail", 9_000, 10_000, "boom"),
+            task("in-late", "fail", 9_000, 10_299, "boom"),
+            task("before", "fail", 9_000, 9_999),
+            task("after", "fail", 9_000, 10_300),
+        ]
+    )
+    assert [t.id for t in v.failed_tasks] == ["in", "in-late"]
+    assert v.counts.failed == 2
+    assert v.breached is True
+
+
+def test_fail_grace_moves_the_alert_time_to_creation_plus_grace():
+    v = verdict(
+        [
+            task("young", "fail", 9_900, 9_950),  # due 9_900 + 300 = 10_200: in
+            task("old", "fail", 9_000, 9_950),  # due max(9_950, 9_300) = 9_950: before
+            task("too-young", "fail", 10_100, 10_150),  # due 10_400: later
+        ],
+        fail_grace=300,
+    )
+    assert [(t.id, t.alert_time) for t in v.failed_tasks] == [("young", 10_200)]
+
+
+def test_succeeded_tasks_count_in_the_window_of_their_finish_time():
+    v = verdict([task("a", "success", 9_000, 10_000), task("b", "success", 9_000, 9_999)])
+    assert v.counts.succeeded == 1
+    assert v.breached is False
+
+
+@pytest.mark.parametrize(
+    ("failed", "succeeded", "threshold", "ratio", "breached"),
+    [
+        (0, 5, 1, None, False),
+        (1, 5, 1, None, True),
+        (2, 5, 3, None, False),
+        (3, 5, 3, None, True),
+        (3, 5, 1, 0.5, False),  # 3/8 < 0.5
+        (5, 5, 1, 0.5, True),  # 5/10 >= 0.5
+        (1, 0, 1, 1.0, True),
+        (0, 0, 1, 0.1, False),
+    ],
+)
+def test_threshold_and_ratio(failed, succeeded, threshold, ratio, breached):
+    tasks = [task(f"f{i}", "fail", 9_000, 10_100) for i in range(failed)]
+    tasks += [task(f"s{i}", "success", 9_000, 10_100) for i in range(succeeded)]
+    v = verdict(tasks, fail_threshold=threshold, fail_ratio_threshold=ratio)
+    assert v.breached is breached
+    assert v.reported_failed_tasks == (v.failed_tasks if breached else ())
+
+
+def test_stuck_task_is_due_at_creation_plus_running_timeout():
+    v = verdict(
+        [
+            task("due", "running", 10_000 - 3600),
+            task("due-last-second", "running", 10_299 - 3600),
+            task("reported-before", "running", 9_999 - 3600),
+            task("not-yet", "running", 10_300 - 3600),
+            task("finished", "success", 10_000 - 3600, 10_100),
+        ],
+        running_timeout=3600,
+    )
+    assert [t.id for t in v.stuck_tasks] == ["due", "due-last-second"]
+    assert v.running == 4
+
+
+def test_without_running_timeout_nothing_is_stuck():
+    assert verdict([task("r", "running", 1_000)]).stuck_tasks == ()
+
+
+def test_tasks_repeated_across_pages_count_once():
+    evaluator = WindowEvaluator(W, Rules())
+    evaluator.add([task("x", "fail", 9_000, 10_100), task("y", "success", 9_000, 10_100)])
+    evaluator.add([task("x", "fail", 9_000, 10_100), task("y", "success", 9_000, 10_100)])
+    v = evaluator.verdict()
+    assert (v.counts.failed, v.counts.succeeded, v.tasks_seen) == (1, 1, 2)
+
+
+def test_tasks_created_at_or_after_the_window_end_are_ignored():
+    v = verdict([task("edge", "fail", 10_300, 10_300), task("newest", "running", 10_299)])
+    assert v.failed_tasks == ()
+    assert v.newest_create_time == 10_299
+
+
+def test_previous_window_breach_is_judged_from_the_same_tasks():
+    v = verdict([task("p", "fail", 9_000, 9_800), task("s", "success", 9_000, 10_100)])
+    assert v.previous_breached is True
+    assert v.breached is False
+
+
+def test_failed_tasks_are_sorted_by_alert_time():
+    v = verdict([task("b", "fail", 9_000, 10_200), task("a", "fail", 9_000, 10_100)])
+    assert [t.id for t in v.failed_tasks] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("newest", "expected"),
+    [
+        (10_000 - 600, Stall(9_400, 10_000, False)),  # first notice exactly at the start
+        (10_299 - 600, Stall(9_699, 10_299, False)),
+        (10_300 - 600, None),  # due next window
+        (9_999 - 600, None),  # notified in the previous window
+        (10_000 - 600 - 3600, Stall(5_800, 10_000, True)),  # one reminder later
+        (10_150 - 600 - 7200, Stall(2_350, 10_150, True)),  # two reminders later
+        (10_150 - 600 - 7000, None),  # between reminders
+    ],
+)
+def test_stall_first_notice_and_reminders(newest, expected):
+    rules = Rules(stall_timeout=600, remind_interval=3600)
+    assert stall_in_window(newest, W, rules) == expected
+
+
+def test_stall_without_any_task_reminds_on_whole_intervals_since_the_epoch():
+    rules = Rules(stall_timeout=600, remind_interval=3600)
+    assert stall_in_window(None, Window(10_800, 11_100), rules) == Stall(None, 10_800, True)
+    assert stall_in_window(None, Window(10_801, 11_101), rules) is None
+
+
+def test_no_stall_timeout_no_stall():
+    assert stall_in_window(0, W, Rules()) is None
+
+
+def test_every_instant_is_reported_in_exactly_one_of_consecutive_windows():
+    rules = Rules(stall_timeout=600, remind_interval=900)
+    newest = 1_000
+    hits = []
+    for start in range(0, 20_000, 300):
+        stall = stall_in_window(newest, Window(start, start + 300), rules)
+        if stall:
+            hits.append(stall.due_time)
+    assert hits == list(range(1_600, 20_000, 900))
