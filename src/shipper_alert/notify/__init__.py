@@ -1,0 +1,1 @@
+"""Notification channels, their common seam and the delivery stage."""

@@ -1,0 +1,155 @@
+"""Rendering: Jinja2 templates, one file per channel part, over a typed `MessageView`.
+
+Built-in templates live in `shipper_alert/templates/` as `<channel>.<part>.j2` (shared
+macros in `_macros.j2`). A TEMPLATE_DIR may hold files of the same names; they replace the
+built-in ones and are rendered in a sandboxed environment (they may import the built-in
+macros). If a custom template fails to load or render, the built-in one is used and the
+failure is recorded in `Renderer.notes`, which the message then shows.
+
+`StrictUndefined` makes a typo in a template an error instead of an empty string; HTML
+templates (`*.html.j2`) are autoescaped, other formats use the escaping filter named after
+their markup (`mrkdwn`, `markdown`), applied to every value that comes from the API.
+jinja2 is imported when the first message is rendered, not when the function loads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from shipper_alert.durations import format_duration
+
+log = logging.getLogger(__name__)
+TEMPLATE_PACKAGE = "shipper_alert"
+TEMPLATE_FOLDER = "templates"
+TEMPLATES = Path(__file__).with_name(TEMPLATE_FOLDER)
+
+
+def _time(epoch: int | None, tz, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    if epoch is None or epoch <= 0:
+        return "-"
+    return datetime.fromtimestamp(epoch, tz).strftime(fmt)
+
+
+def _percent(ratio: float | None) -> str:
+    if ratio is None:
+        return "n/a"
+    return f"{ratio * 100:.1f}%".replace(".0%", "%")
+
+
+# Slack mrkdwn: exactly &, < and > are entities ("three characters you must convert",
+# https://api.slack.com/docs/message-formatting); emphasis characters have no escape, so
+# they are replaced by look-alikes that do not format.
+_MRKDWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_MRKDWN_NEUTRAL = {"*": "∗", "_": "＿", "~": "∼", "`": "ˋ"}
+
+
+def escape_mrkdwn(value: Any) -> str:
+    text = str(value)
+    text = "".join(_MRKDWN_ENTITIES.get(ch, ch) for ch in text)
+    return "".join(_MRKDWN_NEUTRAL.get(ch, ch) for ch in text)
+
+
+# DingTalk, WeCom and Feishu markdown document no escape mechanism (channels.md §1.8,
+# §4.5, §5.6): link, image, emphasis, heading, quote and tag syntax is replaced by
+# full-width look-alikes, so API text can neither add links, mentions nor markup.
+_MARKDOWN_NEUTRAL = {
+    "[": "［",
+    "]": "］",
+    "(": "（",
+    ")": "）",
+    "!": "！",
+    "*": "＊",
+    "_": "＿",
+    "#": "＃",
+    ">": "＞",
+    "<": "＜",
+    "`": "ˋ",
+    "~": "～",
+    "|": "｜",
+    "\\": "＼",
+    "@": "＠",
+}
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f]+")
+
+
+def escape_markdown(value: Any) -> str:
+    text = _LINE_BREAKS.sub(" ", str(value))
+    text = "".join(_MARKDOWN_NEUTRAL.get(ch, ch) for ch in text)
+    # A leading "-", "+" or "1." would start a list item.
+    return re.sub(r"^(\s*)([-+]|\d+\.)", lambda m: m.group(1) + "\u200b" + m.group(2), text)
+
+
+def one_line(value: Any) -> str:
+    """Collapse line breaks, so API text cannot forge lines of a plain-text message."""
+    return _LINE_BREAKS.sub(" ", str(value)).strip()
+
+
+class Renderer:
+    """Renders `<channel>.<part>.j2` for a view; see the module docstring."""
+
+    def __init__(self, template_dir: Path | None = None, timezone=None) -> None:
+        self.template_dir = template_dir
+        self.timezone = timezone
+        self.notes: list[str] = []
+        self._builtin = None
+        self._custom = None
+
+    def _filters(self) -> dict[str, Any]:
+        tz = self.timezone
+
+        return {
+            "localtime": lambda epoch, fmt="%Y-%m-%d %H:%M:%S": _time(epoch, tz, fmt),
+            "clock": lambda epoch: _time(epoch, tz, "%H:%M:%S"),
+            "duration": format_duration,
+            "percent": _percent,
+            "mrkdwn": escape_mrkdwn,
+            "markdown": escape_markdown,
+            "one_line": one_line,
+        }
+
+    def _environment(self, custom: bool):
+        import jinja2  # noqa: PLC0415 - keep the cold start light
+        from jinja2.sandbox import SandboxedEnvironment  # noqa: PLC0415
+
+        builtin_loader = jinja2.FileSystemLoader(str(TEMPLATES))
+        options: dict[str, Any] = {
+            "undefined": jinja2.StrictUndefined,
+            "autoescape": jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+            "keep_trailing_newline": False,
+        }
+        if custom:
+            loader = jinja2.ChoiceLoader(
+                [jinja2.FileSystemLoader(str(self.template_dir)), builtin_loader]
+            )
+            env = SandboxedEnvironment(loader=loader, **options)
+        else:
+            env = jinja2.Environment(loader=builtin_loader, **options)  # noqa: S701 - autoescape set per format
+        env.filters.update(self._filters())
+        return env
+
+    def _has_custom(self, name: str) -> bool:
+        return self.template_dir is not None and (self.template_dir / name).is_file()
+
+    def render(self, name: str, **context: Any) -> str:
+        """Render template `name` (e.g. `text.body.j2`) with `context`."""
+        if self._has_custom(name):
+            if self._custom is None:
+                self._custom = self._environment(custom=True)
+            try:
+                context["notes"] = tuple(self.notes)
+                return self._custom.get_template(name).render(**context).strip()
+            except Exception as exc:  # any template error: fall back, never lose the alert
+                note = f"custom template {name} failed ({type(exc).__name__}: {exc}); built-in used"
+                log.error("%s", note)
+                if note not in self.notes:
+                    self.notes.append(note)
+        if self._builtin is None:
+            self._builtin = self._environment(custom=False)
+        context["notes"] = tuple(self.notes)
+        return self._builtin.get_template(name).render(**context).strip()

@@ -1,0 +1,126 @@
+"""What one message shows of a report, under limits, with exact counts of what it leaves out.
+
+A channel whose size limit a full message would pass renders the same report again with
+smaller `Limits` until it fits (see `notify.fit`): first fewer task lines (the grouped
+error messages with their counts stay), then fewer groups per shipper, and only when even
+that summary does not fit, the shippers are split over several messages. Totals always
+come from the report, never from what is shown, so truncation cannot make a count wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipper_alert.evaluate import FailedTask, StuckTask
+from shipper_alert.report import MessageGroup, Report, ShipperReport
+
+
+@dataclass(frozen=True)
+class Limits:
+    tasks: int | None = None  # task lines (failed and stuck) over the whole message
+    groups: int | None = None  # message groups per shipper
+
+    @classmethod
+    def unlimited(cls) -> Limits:
+        return cls()
+
+
+@dataclass(frozen=True)
+class GroupView:
+    group: MessageGroup
+    tasks: tuple[FailedTask, ...]  # shown
+
+    @property
+    def message(self) -> str:
+        return self.group.message
+
+    @property
+    def code(self) -> str | None:
+        return self.group.code
+
+    @property
+    def count(self) -> int:
+        return self.group.count
+
+    @property
+    def hidden(self) -> int:
+        return self.group.count - len(self.tasks)
+
+
+@dataclass(frozen=True)
+class ShipperView:
+    report: ShipperReport
+    groups: tuple[GroupView, ...]
+    hidden_groups: int  # groups not shown at all
+    hidden_group_tasks: int  # failed tasks in those groups
+    stuck: tuple[StuckTask, ...]
+
+    @property
+    def hidden_stuck(self) -> int:
+        return len(self.report.stuck_tasks) - len(self.stuck)
+
+    @property
+    def hidden_items(self) -> int:
+        shown_failed = sum(len(g.tasks) for g in self.groups)
+        return (len(self.report.failed_tasks) - shown_failed) + self.hidden_stuck
+
+
+@dataclass(frozen=True)
+class MessageView:
+    report: Report
+    shippers: tuple[ShipperView, ...]
+    part: int = 1
+    parts: int = 1
+
+    @property
+    def hidden_items(self) -> int:
+        return sum(s.hidden_items for s in self.shippers)
+
+    @property
+    def totals(self):
+        return self.report.totals
+
+
+def build_view(
+    report: Report,
+    limits: Limits = Limits(),
+    shippers: tuple[ShipperReport, ...] | None = None,
+    part: int = 1,
+    parts: int = 1,
+) -> MessageView:
+    """Lay out `shippers` (default: every finding) under `limits`."""
+    budget = limits.tasks
+    views = []
+    for shipper in report.findings if shippers is None else shippers:
+        groups = shipper.groups
+        shown_groups = groups if limits.groups is None else groups[: limits.groups]
+        group_views = []
+        for group in shown_groups:
+            take = group.count if budget is None else min(group.count, budget)
+            if budget is not None:
+                budget -= take
+            group_views.append(GroupView(group, group.tasks[:take]))
+        hidden = groups[len(shown_groups) :]
+        stuck_take = (
+            len(shipper.stuck_tasks) if budget is None else min(len(shipper.stuck_tasks), budget)
+        )
+        if budget is not None:
+            budget -= stuck_take
+        views.append(
+            ShipperView(
+                report=shipper,
+                groups=tuple(group_views),
+                hidden_groups=len(hidden),
+                hidden_group_tasks=sum(g.count for g in hidden),
+                stuck=shipper.stuck_tasks[:stuck_take],
+            )
+        )
+    return MessageView(report, tuple(views), part, parts)
+
+
+def total_task_lines(report: Report) -> int:
+    return sum(len(r.failed_tasks) + len(r.stuck_tasks) for r in report.findings)
+
+
+def max_groups(report: Report) -> int:
+    return max((len(r.groups) for r in report.findings), default=0)

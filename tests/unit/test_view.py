@@ -1,0 +1,92 @@
+import pytest
+
+import factories
+from shipper_alert.notify.base import Outgoing, fit
+from shipper_alert.view import Limits, build_view
+
+
+def render(view):
+    """A stand-in channel: one line per shown item, plus the left-out count."""
+    lines = [f"{view.report.totals.failed} failed"]
+    for s in view.shippers:
+        lines.append(f"# {s.report.ref}")
+        for g in s.groups:
+            lines.append(f"{g.count}x {g.message}")
+            lines.extend(f"- {t.id}" for t in g.tasks)
+        lines.extend(f"stuck {t.id}" for t in s.stuck)
+    if view.hidden_items:
+        lines.append(f"and {view.hidden_items} more")
+    if view.parts > 1:
+        lines.append(f"part {view.part}/{view.parts}")
+    text = "\n".join(lines)
+    return Outgoing("test", "t", text, {"text": text})
+
+
+def size_limit(limit):
+    return lambda out: len(out.text.encode()) <= limit
+
+
+def test_everything_is_shown_when_it_fits():
+    report = factories.report(factories.shipper(failures=factories.many_failures(5)))
+    (out,) = fit(report, render, size_limit(10_000))
+    assert "and " not in out.text
+    assert out.text.count("\n- ") == 5
+
+
+def test_task_lines_are_cut_first_and_the_count_of_what_is_left_out_is_exact():
+    report = factories.report(factories.shipper(failures=factories.many_failures(500)))
+    (out,) = fit(report, render, size_limit(2_000))
+    assert len(out.text.encode()) <= 2_000
+    shown = out.text.count("\n- ")
+    assert 0 < shown < 500
+    assert out.text.startswith("500 failed")
+    assert f"and {500 - shown} more" in out.text
+    assert out.text.count("x UnAuthorized") == 3  # every group is still there
+
+
+def test_groups_are_cut_when_even_their_summary_does_not_fit():
+    report = factories.report(
+        factories.shipper(failures=factories.many_failures(300, messages=300))
+    )
+    (out,) = fit(report, render, size_limit(1_500))
+    assert len(out.text.encode()) <= 1_500
+    hidden = int(out.text.split("\nand ")[1].split(" more")[0])
+    assert hidden == 300 - out.text.count("\n- ")
+    view = build_view(report, Limits(tasks=0, groups=2))
+    assert view.shippers[0].hidden_groups == 298
+    assert view.shippers[0].hidden_group_tasks == 298
+
+
+def test_split_only_when_one_message_cannot_hold_every_shipper():
+    shippers = [
+        factories.shipper(f"proj-a/l{i:02d}/s", failures=[factories.failed(f"t{i}")])
+        for i in range(40)
+    ]
+    report = factories.report(*shippers)
+    messages = fit(report, render, size_limit(300))
+    assert len(messages) > 1
+    assert all(len(m.text.encode()) <= 300 for m in messages)
+    shown = [line for m in messages for line in m.text.splitlines() if line.startswith("# ")]
+    assert len(shown) == 40  # every shipper in exactly one part
+    assert len(set(shown)) == 40
+    assert all(f"part {i}/{len(messages)}" in m.text for i, m in enumerate(messages, 1))
+    assert all(m.text.startswith("40 failed") for m in messages)  # totals in every part
+
+
+@pytest.mark.parametrize("limit", [400, 800, 1600, 3200, 100_000])
+def test_counts_are_never_wrong_whatever_the_limit(limit):
+    report = factories.report(
+        factories.shipper("proj-a/a/s", failures=factories.many_failures(120)),
+        factories.shipper(
+            "proj-a/b/s",
+            failures=factories.many_failures(30),
+            stuck_tasks=[factories.stuck(f"st{i}") for i in range(20)],
+        ),
+    )
+    shown = hidden = 0
+    for out in fit(report, render, size_limit(limit)):
+        assert out.text.startswith("150 failed")
+        shown += out.text.count("\n- ") + out.text.count("\nstuck ")
+        if "\nand " in out.text:
+            hidden += int(out.text.split("\nand ")[1].split(" more")[0])
+    assert shown + hidden == 170  # 150 failed + 20 stuck, over all parts
