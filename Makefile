@@ -25,3 +25,6 @@ demo: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+
+package: $(STAMP)
+	$(BIN)/python tools/package.py
