@@ -33,7 +33,9 @@ def _context(timeout: int = 60) -> SimpleNamespace:
     return SimpleNamespace(
         request_id="demo-request",
         region="cn-hangzhou",
-        function=SimpleNamespace(name="shipper-alert-demo", timeout=timeout, handler="index.handler"),
+        function=SimpleNamespace(
+            name="shipper-alert-demo", timeout=timeout, handler="index.handler"
+        ),
     )
 
 
@@ -57,7 +59,9 @@ def demo_environment(endpoint: str, key_id: str, key_secret: str) -> dict[str, s
     }
 
 
-def run_dry_checks(endpoint: str, key_id: str, key_secret: str, checks: int = 3, out=sys.stdout) -> list[dict]:
+def run_dry_checks(
+    endpoint: str, key_id: str, key_secret: str, checks: int = 3, out=sys.stdout
+) -> list[dict]:
     """Consecutive timer checks ending with the latest window; returns their results."""
     import index  # noqa: PLC0415 - the FC entry point, exactly as FC loads it
 
@@ -68,7 +72,8 @@ def run_dry_checks(endpoint: str, key_id: str, key_secret: str, checks: int = 3,
     for number in range(checks):
         trigger = aligned - (checks - 1 - number) * INTERVAL
         event = {"triggerTime": _iso(trigger), "triggerName": "every-5m", "payload": ""}
-        print(f"\n{RULE}\nTimer check {number + 1} of {checks}: triggerTime {_iso(trigger)}\n{RULE}", file=out)
+        heading = f"Timer check {number + 1} of {checks}: triggerTime {_iso(trigger)}"
+        print(f"\n{RULE}\n{heading}\n{RULE}", file=out)
         with _environment(env):
             result = json.loads(index.handler(json.dumps(event).encode(), _context()))
         for message in result["messages"]:
