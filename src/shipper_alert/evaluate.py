@@ -81,7 +81,7 @@ class Verdict:
     failed_tasks: tuple[FailedTask, ...]  # every failed task due in the window
     stuck_tasks: tuple[StuckTask, ...]
     newest_create_time: int | None
-    tasks_seen: int
+    tasks_seen: int  # tasks read (repeats included), created before the window's end
 
     @property
     def reported_failed_tasks(self) -> tuple[FailedTask, ...]:
@@ -108,6 +108,7 @@ class WindowEvaluator:
         self._previous_failed = 0
         self._previous_succeeded = 0
         self._newest: int | None = None
+        self._read = 0
 
     def add(self, tasks: Iterable[Task]) -> None:
         for task in tasks:
@@ -116,36 +117,56 @@ class WindowEvaluator:
     def _add(self, task: Task) -> None:
         # The API's range may include its end; a task created at or after the window's
         # end belongs to the checks that follow, whatever its state.
-        if task.create_time >= self.window.end or task.id in self._seen:
+        if task.create_time >= self.window.end:
             return
-        self._seen.add(task.id)
+        self._read += 1
         if self._newest is None or task.create_time > self._newest:
             self._newest = task.create_time
+        count = self._counter(task)
+        # Only tasks that count are remembered, so memory follows the window's findings,
+        # not the thousands of tasks in the lookback range.
+        if count is None or task.id in self._seen:
+            return
+        self._seen.add(task.id)
+        count(task)
+
+    def _counter(self, task: Task):
+        """What `task` adds to, or None when it belongs to neither window."""
         if task.status == TASK_FAIL:
             due = failed_alert_time(task, self.rules)
             if self.window.contains(due):
-                self._failed.append(
-                    FailedTask(
-                        task.id,
-                        task.message,
-                        task.code,
-                        task.create_time,
-                        task.finish_time,
-                        due,
-                    )
-                )
-            elif self.previous.contains(due):
-                self._previous_failed += 1
+                return self._add_failed
+            if self.previous.contains(due):
+                return self._add_previous_failed
         elif task.status == TASK_SUCCESS:
             if self.window.contains(task.finish_time):
-                self._succeeded += 1
-            elif self.previous.contains(task.finish_time):
-                self._previous_succeeded += 1
+                return self._add_succeeded
+            if self.previous.contains(task.finish_time):
+                return self._add_previous_succeeded
         elif task.status == TASK_RUNNING:
-            self._running += 1
-            timeout = self.rules.running_timeout
-            if timeout is not None and self.window.contains(task.create_time + timeout):
-                self._stuck.append(StuckTask(task.id, task.create_time, task.create_time + timeout))
+            return self._add_running
+        return None
+
+    def _add_failed(self, task: Task) -> None:
+        due = failed_alert_time(task, self.rules)
+        self._failed.append(
+            FailedTask(task.id, task.message, task.code, task.create_time, task.finish_time, due)
+        )
+
+    def _add_previous_failed(self, task: Task) -> None:
+        self._previous_failed += 1
+
+    def _add_succeeded(self, task: Task) -> None:
+        self._succeeded += 1
+
+    def _add_previous_succeeded(self, task: Task) -> None:
+        self._previous_succeeded += 1
+
+    def _add_running(self, task: Task) -> None:
+        self._running += 1
+        timeout = self.rules.running_timeout
+        if timeout is not None and self.window.contains(task.create_time + timeout):
+            self._stuck.append(StuckTask(task.id, task.create_time, task.create_time + timeout))
 
     @property
     def newest_create_time(self) -> int | None:
@@ -164,7 +185,7 @@ class WindowEvaluator:
             failed_tasks=tuple(failed),
             stuck_tasks=tuple(stuck),
             newest_create_time=self._newest,
-            tasks_seen=len(self._seen),
+            tasks_seen=self._read,
         )
 
 

