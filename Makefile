@@ -28,3 +28,6 @@ clean:
 
 package: $(STAMP)
 	$(BIN)/python tools/package.py
+
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
