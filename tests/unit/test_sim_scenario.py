@@ -574,8 +574,12 @@ def test_demo_scenario_has_what_the_demo_needs():
     assert odps
     assert all("partition" in v.message.lower() for v in odps)
 
+    # make demo runs with RUNNING_TIMEOUT=3h and STALL_TIMEOUT=3h: the long task turns
+    # stuck, and the shipper stalled, 8 minutes before the start, inside the demo's windows.
     stuck = views("shop-prod/app-log/oss-stuck", NOW - 6 * HOUR, NOW)
-    assert any(v.status == "running" and NOW - v.create_time >= 4 * HOUR for v in stuck)
+    (running,) = [v for v in stuck if v.status == "running"]
+    assert NOW - running.create_time == 3 * HOUR + 8 * MINUTE
+    assert max(v.create_time for v in stuck) == running.create_time  # no task since
 
     healthy = views("shop-prod/app-log/oss-backup", NOW - 6 * HOUR, NOW)
     assert len(healthy) >= 60
