@@ -72,6 +72,10 @@ def fit(
     4. only if even the summary of every shipper does not fit: several messages, each
        holding as many shippers as fit (then filled with task lines again).
     Counts come from the report, so they are right whatever is left out.
+
+    Packing for step 4 measures trial renders labelled "part 99 of 99", so `render` must
+    make a part no larger when only its number changes: anything a channel adds to one
+    part only (mentions on the first, say) must be added in every trial render too.
     """
     full = render(build_view(report))
     if fits(full):

@@ -1,0 +1,124 @@
+"""The HTTP side shared by the webhook channels: one pooled session, explicit timeouts,
+and the failure classification every JSON webhook has in common.
+
+- transport errors and timeouts: retryable;
+- HTTP 429: retryable, honouring `Retry-After` (seconds or an HTTP date);
+- HTTP 5xx: retryable;
+- any other non-2xx: permanent (auth, bad request, gone);
+- 2xx: returned to the channel, which decides from the body (DingTalk/WeCom `errcode`,
+  Feishu `code`, Slack `ok`), since "a 2xx is not success until the body says so".
+Error details name the service and the redacted URL, never the URL itself.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from shipper_alert import __version__
+from shipper_alert.notify.base import DeliveryFailure
+from shipper_alert.redact import redact_url
+
+USER_AGENT = f"shipper-alert/{__version__}"
+CONNECT_TIMEOUT = 3.05
+# How much of an unexpected response body an error quotes.
+BODY_EXCERPT = 200
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy or .netrc from the environment sees the webhook
+    no_retries = Retry(total=0, read=False, redirect=False, status=0, other=0)
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=2, max_retries=no_retries)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def excerpt(body: bytes | str) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    return text if len(text) <= BODY_EXCERPT else text[: BODY_EXCERPT - 3] + "..."
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """`Retry-After` as seconds: a number, or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+def post(
+    session: requests.Session,
+    service: str,
+    url: str,
+    timeout: float,
+    *,
+    json_body: Any = None,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+) -> requests.Response:
+    """POST once; raise DeliveryFailure for transport errors and non-2xx statuses."""
+    where = f"{service} ({redact_url(url)})"
+    try:
+        response = session.post(
+            url,
+            json=json_body,
+            data=data,
+            headers=headers,
+            params=params,
+            timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        raise DeliveryFailure(
+            f"{where}: no response within {timeout:.1f}s", retryable=True
+        ) from None
+    except requests.ConnectionError as exc:
+        reason = type(exc.args[0]).__name__ if exc.args else type(exc).__name__
+        raise DeliveryFailure(f"{where}: connection failed ({reason})", retryable=True) from None
+    except requests.RequestException as exc:
+        raise DeliveryFailure(f"{where}: {type(exc).__name__}", retryable=False) from None
+    status = response.status_code
+    if 200 <= status < 300:
+        return response
+    detail = f"{where}: HTTP {status}: {excerpt(response.content)}"
+    if status == 429:
+        after = retry_after_seconds(response.headers.get("Retry-After"))
+        raise DeliveryFailure(detail, retryable=True, retry_after=after)
+    if status >= 500:
+        raise DeliveryFailure(detail, retryable=True)
+    raise DeliveryFailure(detail, retryable=False)
+
+
+def json_body(response: requests.Response, service: str) -> dict[str, Any]:
+    """The response's JSON object, or a retryable failure (a proxy's HTML error page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise DeliveryFailure(
+            f"{service}: HTTP {response.status_code} with a body that is not JSON: "
+            f"{excerpt(response.content)}",
+            retryable=True,
+        ) from None
+    if not isinstance(body, dict):
+        raise DeliveryFailure(
+            f"{service}: unexpected response {excerpt(response.content)}", retryable=True
+        )
+    return body
