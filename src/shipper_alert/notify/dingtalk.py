@@ -1,0 +1,256 @@
+"""DingTalk custom robot (自定义机器人): one markdown message per check, signed when a
+secret is set. Vendor facts are from docs/reference channels.md §1 (official page:
+https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages).
+
+- Payload (§1.2): `{"msgtype": "markdown", "markdown": {"title", "text"}, "at": {...}}`;
+  `title` is what the notification preview shows, `text` the body. The built-in templates
+  put "shipper-alert" in the text, so a robot whose security setting is the custom keyword
+  "shipper-alert" accepts every message (§1.4: "the message template, not the
+  user-supplied text, should carry the keyword"). A TEMPLATE_DIR override must keep the
+  robot's keyword in its text.
+- Mentions (§1.3) come only from configuration: DINGTALK_AT_MOBILES fill `at.atMobiles`
+  and are also written inline as `@<mobile>` on the last line (the mention only shows
+  when the text holds it); DINGTALK_AT_ALL (or "@all" in the list) sets `at.isAtAll`.
+  A message that only says "resolved" mentions nobody: nothing needs a person awake.
+  When a check needs several messages, only the first (the most urgent findings) mentions.
+- Signing (§1.4): `sign = base64(HMAC-SHA256(key=secret, msg=f"{ts}\\n{secret}"))` with
+  `ts` in milliseconds, appended as `&timestamp=<ts>&sign=<sign>`. The signature is made at
+  send time, so each attempt carries a fresh timestamp (DingTalk rejects one more than an
+  hour old), and handed to requests as `params`, which URL-encodes it exactly once
+  (encoding it twice is the "sign not match" bug of §1.4/§1.9).
+- Size (§1.6): the request body must be at most 20000 bytes (errcode 460101 otherwise).
+  The body is sent as the exact bytes that are measured,
+  `json.dumps(payload, ensure_ascii=False).encode()`; `requests`' own `json=` would escape
+  CJK as `\\uXXXX` (6 bytes a character instead of 3) and break the measure.
+- Success (§1.5): HTTP 200 with `errcode` 0; any other errcode, though HTTP 200, is a
+  failure. Retried (§8.2): 130101 and 410100 (rate limit, 20 a minute, §1.6), -1 (system
+  busy), plus what `notify.http` retries (transport errors, timeouts, 5xx). Not retried
+  (§8.3): 310000 (keyword, signature, timestamp or IP allow-list: the errmsg says which and
+  is quoted), 300001/300005 and 400xxx (token, robot or group gone), 460101/101002 (too
+  long: a bug in our own fitting, logged as an error), and any code not listed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from shipper_alert.config import DingTalkSettings
+from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
+from shipper_alert.notify.http import excerpt, json_body, new_session, post
+from shipper_alert.redact import MASK, redact_url
+from shipper_alert.render import Renderer
+from shipper_alert.report import Report
+from shipper_alert.view import MessageView
+
+log = logging.getLogger(__name__)
+
+SERVICE = "dingtalk"
+# §1.6: "body 大小不合法;请保持大小在 20000bytes 以内" / errcode 460101.
+MAX_BODY_BYTES = 20000
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+OK = 0
+SYSTEM_BUSY = -1
+RATE_LIMITED = (130101, 410100)
+SECURITY_CHECK_FAILED = 310000
+BAD_TOKEN = (300001, 300005)
+# §1.5, newer official table: group dissolved, token missing, robot disabled, unsupported
+# msgtype, robot missing (exact numbers UNCERTAIN there; all are permanent anyway).
+ROBOT_GONE = (400013, 400101, 400102, 400105, 400106)
+MODERATION = (430101, 430104)  # §1.5: refused by content moderation
+TOO_LONG = (460101, 101002)
+# 20 messages a minute per robot (§1.6) is one every 3 seconds: a throttled robot has no
+# free slot sooner than that, so no retry is tried sooner. DingTalk sends no Retry-After;
+# its throttle reply may carry a `wait` (seconds), which is honoured when longer.
+RATE_LIMIT_RETRY_AFTER = 3.0
+# A `wait` beyond the 10-minute ban of §1.6 is not believed.
+MAX_RATE_LIMIT_WAIT = 600.0
+
+
+def sign(secret: str, timestamp_ms: str) -> str:
+    """The raw (not URL-encoded) base64 signature of §1.4."""
+    digest = hmac.new(
+        secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
+    ).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def encode_body(payload: Any) -> bytes:
+    """The request body exactly as sent and as measured against MAX_BODY_BYTES."""
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def body_fits(outgoing: Outgoing) -> bool:
+    return len(encode_body(outgoing.payload)) <= MAX_BODY_BYTES
+
+
+RETRYABLE = (*RATE_LIMITED, SYSTEM_BUSY)
+
+# What to tell the operator for each 310000 cause (§1.4, §1.5), found in its errmsg.
+_SECURITY_HINTS = (
+    (
+        "keyword",
+        "the robot's custom keyword must appear in the message text "
+        "(the built-in templates carry 'shipper-alert')",
+    ),
+    ("sign", "DINGTALK_SECRET does not match the robot's signing secret"),
+    ("timestamp", "this machine's clock is more than an hour off DingTalk's"),
+    ("whitelist", "this function's outbound IP is not in the robot's IP allow-list"),
+)
+_URL_HINT = "check DINGTALK_WEBHOOK_URL: the robot, its token or its group is gone or disabled"
+
+
+def interpret_reply(
+    reply: dict[str, Any], where: str, sent_bytes: int, scrub: Callable[[str], str] = str
+) -> DeliveryFailure | None:
+    """None when DingTalk accepted the message, else the classified failure (§1.5, §8)."""
+    try:
+        code = int(reply.get("errcode"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return DeliveryFailure(
+            f"{where}: unexpected response without an errcode: "
+            f"{scrub(excerpt(json.dumps(reply, ensure_ascii=False)))}",
+            retryable=True,
+        )
+    if code == OK:
+        return None
+    errmsg = scrub(excerpt(str(reply.get("errmsg", ""))))
+    retry_after = None
+    hint: str | None = None
+    if code in RATE_LIMITED:
+        hint = "rate limited: at most 20 messages a minute per robot"
+        retry_after = _rate_limit_wait(reply.get("wait"))
+    elif code == SYSTEM_BUSY:
+        hint = "DingTalk busy"
+    elif code == SECURITY_CHECK_FAILED:
+        lowered = errmsg.lower()
+        hint = next((text for key, text in _SECURITY_HINTS if key in lowered), None)
+        hint = hint or "the robot's security settings (keyword, signature or IP) refused it"
+    elif code in TOO_LONG:
+        log.error(
+            "dingtalk rejected a %d-byte body as too long: shipper-alert's size fitting "
+            "(limit %d bytes) is wrong; please report this",
+            sent_bytes,
+            MAX_BODY_BYTES,
+        )
+        hint = (
+            f"BUG in shipper-alert: the body was {sent_bytes} bytes, fitted to "
+            f"{MAX_BODY_BYTES}; please report it"
+        )
+    elif code in BAD_TOKEN or code in ROBOT_GONE:
+        hint = _URL_HINT
+    elif MODERATION[0] <= code <= MODERATION[1]:
+        hint = "refused by DingTalk's content check"
+    detail = f"{where}: errcode {code}: {errmsg}" + (f" ({hint})" if hint else "")
+    return DeliveryFailure(detail, retryable=code in RETRYABLE, retry_after=retry_after)
+
+
+def _rate_limit_wait(wait: Any) -> float:
+    try:
+        seconds = float(wait)
+    except (TypeError, ValueError):
+        return RATE_LIMIT_RETRY_AFTER
+    if not 0 < seconds <= MAX_RATE_LIMIT_WAIT:
+        return RATE_LIMIT_RETRY_AFTER
+    return max(RATE_LIMIT_RETRY_AFTER, seconds)
+
+
+class DingTalkNotifier(Notifier):
+    name = SERVICE
+
+    def __init__(
+        self,
+        settings: DingTalkSettings,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._own_session = session is None
+        self._session = session or new_session()
+        self._clock = clock
+        mobiles = [m for m in settings.at_mobiles if m != "@all"]
+        self._at_mobiles = tuple(dict.fromkeys(mobiles))
+        self._at_all = settings.at_all or "@all" in settings.at_mobiles
+
+    # -- build (pure) ---------------------------------------------------------------------
+    def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        mention = not report.only_resolved and bool(self._at_mobiles or self._at_all)
+
+        def render(view: MessageView) -> Outgoing:
+            title = renderer.render("dingtalk.title.j2", view=view)
+            text = renderer.render("dingtalk.text.j2", view=view)
+            return self._outgoing(title, text, mention)
+
+        # Every part is fitted with the mentions, so that taking them off the later parts
+        # (one ping per check is enough) can only make those smaller.
+        messages = fit(report, render, body_fits)
+        first, *rest = messages
+        return [first, *(self._outgoing(m.title, self._base_text(m), False) for m in rest)]
+
+    def _mention_line(self) -> str:
+        # §1.3: the mention shows only when the text holds "@<mobile>".
+        return "\n\n" + " ".join(f"@{mobile}" for mobile in self._at_mobiles)
+
+    def _base_text(self, outgoing: Outgoing) -> str:
+        line = self._mention_line() if self._at_mobiles else ""
+        if line and outgoing.text.endswith(line):
+            return outgoing.text[: -len(line)]
+        return outgoing.text
+
+    def _outgoing(self, title: str, text: str, mention: bool) -> Outgoing:
+        at: dict[str, Any] = {"atMobiles": [], "isAtAll": False}
+        if mention:
+            at = {"atMobiles": list(self._at_mobiles), "isAtAll": self._at_all}
+            if self._at_mobiles:
+                text += self._mention_line()
+        payload = {"msgtype": "markdown", "markdown": {"title": title, "text": text}, "at": at}
+        return Outgoing(channel=SERVICE, title=title, text=text, payload=payload)
+
+    # -- send (one attempt) ------------------------------------------------------------------
+    def send(self, outgoing: Outgoing, timeout: float) -> None:
+        url = self._settings.webhook_url.reveal()
+        where = f"{SERVICE} ({redact_url(url)})"
+        body = encode_body(outgoing.payload)
+        params = None
+        if self._settings.secret:
+            timestamp = str(round(self._clock() * 1000))
+            # Raw base64 here: requests URL-encodes params exactly once (§1.4).
+            params = {
+                "timestamp": timestamp,
+                "sign": sign(self._settings.secret.reveal(), timestamp),
+            }
+        response = post(
+            self._session, SERVICE, url, timeout, data=body, headers=JSON_HEADERS, params=params
+        )
+        reply = json_body(response, where)
+        failure = interpret_reply(reply, where, len(body), self._scrub)
+        if failure is not None:
+            raise failure
+
+    def _scrub(self, text: str) -> str:
+        """Remove the token (and secret) should a reply ever quote them."""
+        url = self._settings.webhook_url.reveal()
+        values = [
+            v for vs in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).values() for v in vs
+        ]
+        if self._settings.secret:
+            values.append(self._settings.secret.reveal())
+        for value in sorted(values, key=len, reverse=True):
+            if len(value) >= 4:
+                text = text.replace(value, MASK)
+        return text
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
