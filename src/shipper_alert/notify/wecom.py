@@ -1,0 +1,207 @@
+"""WeCom (企业微信) group robot: one markdown message per check, plus a short text message
+carrying the mentions. Vendor facts are from docs/reference channels.md §4 (official
+page: https://developer.work.weixin.qq.com/document/path/91770).
+
+- Payload (§4.2): `{"msgtype": "markdown", "markdown": {"content": ...}}`. WeCom renders a
+  small markdown subset and `<font color="info|comment|warning">`; API text goes through
+  the `markdown` filter, so it cannot open a tag (`<font>`, `<@userid>`) or a link (§4.5).
+- Size (§4.4): `markdown.content` at most 4096 bytes of UTF-8 (errcode 40058 otherwise);
+  `text.content` at most 2048 bytes. `fit` keeps the markdown within 4096 bytes as WeCom
+  counts them (`len(content.encode("utf-8"))`).
+- Mentions: WECOM_MENTIONED_MOBILES. In a markdown message `mentioned_mobile_list` does
+  not work and only `<@userid>` does (§4.2, UNCERTAIN), and the configuration holds
+  mobiles, not userids. So when mobiles are configured, the markdown alert is followed by
+  a short `text` message, "shipper-alert FIRING: ...: see the alert above", whose
+  `mentioned_mobile_list` pings them ("@all" allowed). It is a second message of the same
+  delivery (one more request, retried like the first; the channel's result counts both),
+  sent after the alert so that a person who is pinged finds the details already there,
+  and not sent when the alert itself could not be delivered. A message that only says
+  "resolved" mentions nobody.
+- Success (§4.3): HTTP 200 with `errcode` 0; any other errcode, though HTTP 200, is a
+  failure. Retried (§8.2): 45009 (rate limit, 20 a minute, §4.4), -1 (system busy, WeCom's
+  global error codes, https://developer.work.weixin.qq.com/document/path/90313), plus what
+  `notify.http` retries (transport errors, timeouts, 5xx). Not retried (§8.3): 93000 (bad
+  or removed key), 40058 (too long: a bug in our own fitting, logged as an error), and any
+  code not listed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from shipper_alert.config import WeComSettings
+from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
+from shipper_alert.notify.http import excerpt, json_body, new_session, post
+from shipper_alert.redact import MASK, redact_url
+from shipper_alert.render import Renderer
+from shipper_alert.report import Report
+from shipper_alert.view import MessageView, build_view
+
+log = logging.getLogger(__name__)
+
+SERVICE = "wecom"
+MAX_MARKDOWN_BYTES = 4096  # §4.4, errcode 40058
+MAX_TEXT_BYTES = 2048  # §4.4
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+OK = 0
+SYSTEM_BUSY = -1
+RATE_LIMITED = 45009
+BAD_KEY = 93000
+TOO_LONG = 40058
+RETRYABLE = (RATE_LIMITED, SYSTEM_BUSY)
+# 20 messages a minute per robot and no Retry-After (§4.4: "back off to the next minute
+# window"): wait for the next whole minute, and never less than the 3 seconds that one
+# message in twenty a minute takes.
+RATE_LIMIT_MIN_WAIT = 3.0
+
+
+def encode_body(payload: Any) -> bytes:
+    """The request body exactly as sent: UTF-8, not `\\uXXXX` escapes."""
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def content_bytes(outgoing: Outgoing) -> int:
+    """The size WeCom limits: of `markdown.content` (or `text.content`), in UTF-8 bytes."""
+    payload = outgoing.payload
+    return len(payload[payload["msgtype"]]["content"].encode("utf-8"))
+
+
+def markdown_fits(outgoing: Outgoing) -> bool:
+    return content_bytes(outgoing) <= MAX_MARKDOWN_BYTES
+
+
+def truncate_utf8(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes on a character boundary."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    return encoded[: limit - len("…".encode())].decode("utf-8", "ignore") + "…"
+
+
+def interpret_reply(
+    reply: dict[str, Any],
+    where: str,
+    sent_bytes: int,
+    scrub: Callable[[str], str] = str,
+    now: float | None = None,
+) -> DeliveryFailure | None:
+    """None when WeCom accepted the message, else the classified failure (§4.3, §8)."""
+    try:
+        code = int(reply.get("errcode"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return DeliveryFailure(
+            f"{where}: unexpected response without an errcode: "
+            f"{scrub(excerpt(json.dumps(reply, ensure_ascii=False)))}",
+            retryable=True,
+        )
+    if code == OK:
+        return None
+    errmsg = scrub(excerpt(str(reply.get("errmsg", ""))))
+    retry_after = None
+    hint: str | None = None
+    if code == RATE_LIMITED:
+        hint = "rate limited: at most 20 messages a minute per robot"
+        retry_after = rate_limit_wait(time.time() if now is None else now)
+    elif code == SYSTEM_BUSY:
+        hint = "WeCom busy"
+    elif code == BAD_KEY:
+        hint = "check WECOM_WEBHOOK_URL: the robot's key is wrong or the robot was removed"
+    elif code == TOO_LONG:
+        log.error(
+            "wecom rejected a message as too long (%d content bytes): shipper-alert's size "
+            "fitting (limit %d bytes) is wrong; please report this",
+            sent_bytes,
+            MAX_MARKDOWN_BYTES,
+        )
+        hint = (
+            f"BUG in shipper-alert: the content was {sent_bytes} bytes, fitted to "
+            f"{MAX_MARKDOWN_BYTES}; please report it"
+        )
+    detail = f"{where}: errcode {code}: {errmsg}" + (f" ({hint})" if hint else "")
+    return DeliveryFailure(detail, retryable=code in RETRYABLE, retry_after=retry_after)
+
+
+def rate_limit_wait(now: float) -> float:
+    """Seconds to the next whole minute, at least RATE_LIMIT_MIN_WAIT."""
+    return max(RATE_LIMIT_MIN_WAIT, 60.0 - now % 60.0)
+
+
+class WeComNotifier(Notifier):
+    name = SERVICE
+
+    def __init__(
+        self,
+        settings: WeComSettings,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._own_session = session is None
+        self._session = session or new_session()
+        self._clock = clock
+        self._mobiles = tuple(dict.fromkeys(settings.mentioned_mobiles))
+
+    # -- build (pure) ---------------------------------------------------------------------
+    def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        def render(view: MessageView) -> Outgoing:
+            title = renderer.render("text.subject.j2", view=view)
+            content = renderer.render("wecom.markdown.j2", view=view)
+            payload = {"msgtype": "markdown", "markdown": {"content": content}}
+            return Outgoing(channel=SERVICE, title=title, text=content, payload=payload)
+
+        messages = fit(report, render, markdown_fits)
+        if self._mobiles and not report.only_resolved:
+            messages.append(self._mention(report, renderer))
+        return messages
+
+    def _mention(self, report: Report, renderer: Renderer) -> Outgoing:
+        view = build_view(report)
+        text = renderer.render("wecom.mention.j2", view=view)
+        text = truncate_utf8(text, MAX_TEXT_BYTES)
+        payload = {
+            "msgtype": "text",
+            "text": {"content": text, "mentioned_mobile_list": list(self._mobiles)},
+        }
+        title = renderer.render("text.subject.j2", view=view)
+        return Outgoing(channel=SERVICE, title=title, text=text, payload=payload)
+
+    # -- send (one attempt) ------------------------------------------------------------------
+    def send(self, outgoing: Outgoing, timeout: float) -> None:
+        url = self._settings.webhook_url.reveal()
+        where = f"{SERVICE} ({redact_url(url)})"
+        response = post(
+            self._session,
+            SERVICE,
+            url,
+            timeout,
+            data=encode_body(outgoing.payload),
+            headers=JSON_HEADERS,
+        )
+        reply = json_body(response, where)
+        failure = interpret_reply(
+            reply, where, content_bytes(outgoing), self._scrub, now=self._clock()
+        )
+        if failure is not None:
+            raise failure
+
+    def _scrub(self, text: str) -> str:
+        """Remove the key should a reply ever quote it."""
+        query = urllib.parse.urlsplit(self._settings.webhook_url.reveal()).query
+        values = [v for vs in urllib.parse.parse_qs(query).values() for v in vs]
+        for value in sorted(values, key=len, reverse=True):
+            if len(value) >= 4:
+                text = text.replace(value, MASK)
+        return text
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
