@@ -83,6 +83,18 @@ def escape_markdown(value: Any) -> str:
     return re.sub(r"^(\s*)([-+]|\d+\.)", lambda m: m.group(1) + "\u200b" + m.group(2), text)
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
+
+
+def escape_identifier(value: Any) -> str:
+    """Task ids, names and codes as they are, so they can be copied; escaped as markdown
+    only when they hold anything but letters, digits and `._:/-` (which form no link,
+    mention, tag or emphasis; an underscore inside a word is not emphasis).
+    """
+    text = str(value)
+    return text if _IDENTIFIER.fullmatch(text) else escape_markdown(text)
+
+
 def one_line(value: Any) -> str:
     """Collapse line breaks, so API text cannot forge lines of a plain-text message."""
     return _LINE_BREAKS.sub(" ", str(value)).strip()
@@ -108,6 +120,7 @@ class Renderer:
             "percent": _percent,
             "mrkdwn": escape_mrkdwn,
             "markdown": escape_markdown,
+            "identifier": escape_identifier,
             "one_line": one_line,
         }
 

@@ -1,0 +1,92 @@
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import factories
+from shipper_alert.render import Renderer, escape_identifier, escape_markdown, escape_mrkdwn
+from shipper_alert.view import build_view
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "oss-archive-unauth-4",
+        "nginx_access_log",
+        "shop-prod/nginx-access/oss-archive",
+        "5642FC2399248C8F7B0145FD",
+        "a.b:c",
+    ],
+)
+def test_identifiers_stay_copyable(value):
+    assert escape_identifier(value) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["[x](http://evil)", '<at user_id="all">', "@all", "**b**", "_x_", "proj/*/*", "a b", ""],
+)
+def test_anything_else_in_an_identifier_is_escaped_as_markdown(value):
+    assert escape_identifier(value) == escape_markdown(value)
+
+
+def test_markdown_escaping_leaves_no_link_mention_tag_or_emphasis_syntax():
+    text = escape_markdown(
+        '[x](http://evil) ![i](http://e/i.png) <font color="red">a</font> @all **b** _c_ # h\n> q\n- item'
+    )
+    for syntax in ("[", "](", "![", "<", ">", "@", "**", "_", "#", "\n"):
+        assert syntax not in text
+
+
+def test_mrkdwn_escaping_keeps_control_sequences_from_forming():
+    text = escape_mrkdwn("<!channel> <@U024BE7LH> <http://evil|x> & *b* _i_ ~s~ `c`")
+    assert "<" not in text
+    assert ">" not in text
+    assert "&lt;!channel&gt;" in text
+    assert "&amp;" in text
+    for emphasis in ("*", "_", "~", "`"):
+        assert emphasis not in text
+
+
+def test_a_broken_custom_template_falls_back_and_the_message_says_so(tmp_path):
+    (tmp_path / "text.body.j2").write_text("{{ view.no_such_attribute }}")
+    renderer = Renderer(tmp_path, timezone.utc)
+    view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
+    text = renderer.render("text.body.j2", view=view)
+    assert "t-1" in text  # the built-in template rendered
+    assert "Note: custom template text.body.j2 failed (UndefinedError:" in text
+    assert renderer.notes == [
+        "custom template text.body.j2 failed (UndefinedError: 'shipper_alert.view.MessageView "
+        "object' has no attribute 'no_such_attribute'); built-in used"
+    ]
+
+
+def test_a_custom_template_replaces_the_built_in_one_and_may_use_its_macros(tmp_path):
+    (tmp_path / "text.subject.j2").write_text(
+        '{% import "_macros.j2" as m %}OPS {{ m.headline(view) }}'
+    )
+    renderer = Renderer(tmp_path, timezone.utc)
+    view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
+    assert renderer.render("text.subject.j2", view=view) == "OPS FIRING: 1 failed task in 1 shipper"
+    assert renderer.notes == []
+
+
+def test_custom_templates_are_sandboxed(tmp_path):
+    (tmp_path / "text.subject.j2").write_text("{{ view.__class__.__init__.__globals__ }}")
+    renderer = Renderer(tmp_path, timezone.utc)
+    view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
+    subject = renderer.render("text.subject.j2", view=view)
+    assert subject == "[shipper-alert] FIRING: 1 failed task in 1 shipper"
+    assert "SecurityError" in renderer.notes[0]
+
+
+def test_times_are_shown_in_the_alert_timezone():
+
+    renderer = Renderer(None, ZoneInfo("Asia/Shanghai"))
+    report = factories.report(
+        factories.shipper(failures=[factories.failed("t-1")]),
+        tz=ZoneInfo("Asia/Shanghai"),
+        tz_name="Asia/Shanghai",
+    )
+    text = renderer.render("text.body.j2", view=build_view(report))
+    assert "Window: 2026-11-28 15:59:00 to 16:04:00 Asia/Shanghai" in text
