@@ -1,0 +1,269 @@
+"""Slack incoming webhook: one Block Kit message per check, with a plain-text fallback.
+
+Vendor facts are from channels.md §2 (incoming webhooks:
+https://api.slack.com/messaging/webhooks; blocks: https://docs.slack.dev/reference/block-kit/blocks;
+formatting: https://api.slack.com/docs/message-formatting).
+
+- Payload (§2.2): `{"text": <fallback>, "blocks": [...]}`. With blocks, the top-level
+  `text` is what notifications show, so it carries the headline and the window. Blocks:
+  a `header` (the headline), a `context` (window, dry run, part), then per shipper a
+  `divider` and `section`s of mrkdwn, then a `section` saying what was left out.
+- Limits (§2.5), enforced by `fits` and cut so that `fit` keeps the most it can:
+  at most 50 blocks; a section's text at most 3000 characters (longer shipper text is cut
+  at line breaks into several sections, a line longer than that at a character that is
+  not inside an `&...;` entity); a header's plain_text at most 150 characters (cut with
+  "…"); the top-level text at most 40,000 characters (Slack truncates beyond it).
+  One more limit is self-imposed: the blocks, as serialised JSON, at most 12,000
+  characters. Slack documents no total, but chat.postMessage answers `msg_blocks_too_long`
+  from about 13,200 characters of blocks (slackapi/bolt-js#2509, observed, not
+  documented), and 12,000 leaves a margin; it is also about what a person reads at 3 a.m.
+- Counting (§2.5, "Slack counts characters, not bytes"): characters are counted as UTF-16
+  code units, `len(text.encode("utf-16-le")) // 2`. For text in the Basic Multilingual
+  Plane (CJK included) that is Python's `len()` (code points); a character outside it (an
+  emoji) counts 2, as in JavaScript's `length`. Of the two plausible measures this is the
+  larger, so what fits by ours fits by Slack's. Text is counted as sent: `&amp;` is 5.
+- Escaping (§2.7): API text goes through the `mrkdwn` filter (`&`, `<`, `>` as entities,
+  so `<!channel>`, `<@U..>` and `<http://evil|x>` cannot form; `* _ ~ `` ` `` replaced by
+  look-alikes) after `one_line`, so it cannot forge lines either. Every mrkdwn text object
+  is `"verbatim": true`, so Slack does not turn a bare URL, `#channel` or `@name` in API
+  text into a link or mention either. The only link is the SLS console URL, written by us
+  as `<url|SLS console>` (which verbatim keeps), its `<`, `>`, `|` percent-encoded.
+  Slack incoming webhooks have no mention configuration here, so nobody is mentioned.
+- Responses (§2.3): success is HTTP 200 with the body `ok`. Errors are plain-text codes
+  with a 4xx status (invalid_payload, no_text, invalid_blocks, no_service,
+  channel_not_found, channel_is_archived, action_prohibited, ...): not retried (§8.3).
+  429 is retried after its Retry-After (§2.4); 5xx (rollup_error), timeouts and connection
+  errors are retried (§8.2). A 2xx with another body is retried: Slack did not say it
+  took the message. The body is sent as the exact bytes that were measured.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import requests
+
+from shipper_alert.config import SlackSettings
+from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
+from shipper_alert.notify.http import excerpt, new_session, post
+from shipper_alert.redact import redact_url
+from shipper_alert.render import Renderer
+from shipper_alert.report import Report
+from shipper_alert.view import MessageView
+
+log = logging.getLogger(__name__)
+
+SERVICE = "slack"
+MAX_BLOCKS = 50  # §2.5
+MAX_SECTION_CHARS = 3000  # §2.5: "must be less than 3001 characters"
+MAX_HEADER_CHARS = 150  # §2.5
+MAX_TEXT_CHARS = 40_000  # §2.5: top-level text is truncated beyond this
+# Self-imposed, below the ~13,200 characters at which Slack was seen to answer
+# msg_blocks_too_long (slackapi/bolt-js#2509); see the module docstring.
+MAX_BLOCKS_JSON_CHARS = 12_000
+ELLIPSIS = "…"
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+# What an operator should do about each documented error code (§2.3).
+_HINTS = {
+    "no_service": "the webhook was removed, disabled or mistyped: check SLACK_WEBHOOK_URL",
+    "channel_not_found": "the webhook's channel no longer exists",
+    "channel_is_archived": "the webhook's channel is archived",
+    "action_prohibited": "a workspace admin restricts posting there",
+    "posting_to_general_channel_denied": "an admin restricts posting to #general",
+    "invalid_token": "the webhook's token is invalid: check SLACK_WEBHOOK_URL",
+    "team_disabled": "the Slack workspace is disabled",
+    "invalid_blocks": "BUG in shipper-alert's Block Kit payload; please report it",
+    "invalid_payload": "BUG in shipper-alert's payload; please report it",
+    "no_text": "BUG in shipper-alert's payload; please report it",
+}
+_ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
+
+
+def slack_length(text: str) -> int:
+    """Characters as counted against Slack's limits: UTF-16 code units (see above)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def encode_body(payload: Any) -> bytes:
+    """The request body exactly as sent."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def blocks_length(blocks: list[dict[str, Any]]) -> int:
+    """The blocks as serialised JSON, in Slack characters (MAX_BLOCKS_JSON_CHARS)."""
+    return slack_length(json.dumps(blocks, ensure_ascii=False, separators=(",", ":")))
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` Slack characters, ending with "…" when it was cut."""
+    if slack_length(text) <= limit:
+        return text
+    end = _longest_prefix(text, limit - slack_length(ELLIPSIS))
+    return text[:end].rstrip() + ELLIPSIS
+
+
+def _longest_prefix(text: str, limit: int) -> int:
+    """The largest n with slack_length(text[:n]) <= limit, never inside an entity."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if slack_length(text[:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    tail = _ENTITY_TAIL.search(text[:low])
+    if tail and low < len(text) and tail.start() > 0:
+        # Cutting "&amp;" after "&am" would leave "&am" + "p;" in two sections.
+        low = tail.start()
+    return low
+
+
+def _cut_line(line: str, limit: int) -> list[str]:
+    pieces = []
+    while slack_length(line) > limit:
+        end = _longest_prefix(line, limit) or 1
+        pieces.append(line[:end])
+        line = line[end:]
+    pieces.append(line)
+    return pieces
+
+
+def split_sections(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
+    """`text` as section texts of at most `limit` characters, cut at line breaks."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        for piece in _cut_line(line.rstrip(), limit):
+            candidate = f"{current}\n{piece}" if current else piece
+            if slack_length(candidate) <= limit:
+                current = candidate
+                continue
+            if current.strip():
+                chunks.append(current)
+            current = piece
+    if current.strip():
+        chunks.append(current)
+    return [chunk.strip("\n") for chunk in chunks]
+
+
+def link_url(url: str) -> str:
+    """A URL safe inside mrkdwn's <url|label>: no <, > or | can end it early."""
+    return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
+
+
+def fits(outgoing: Outgoing) -> bool:
+    """Whether the message keeps every limit of the module docstring."""
+    payload = outgoing.payload
+    blocks = payload["blocks"]
+    if len(blocks) > MAX_BLOCKS or slack_length(payload["text"]) > MAX_TEXT_CHARS:
+        return False
+    for block in blocks:
+        if block["type"] == "section" and slack_length(block["text"]["text"]) > MAX_SECTION_CHARS:
+            return False
+        if block["type"] == "header" and slack_length(block["text"]["text"]) > MAX_HEADER_CHARS:
+            return False
+    return blocks_length(blocks) <= MAX_BLOCKS_JSON_CHARS
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: no auto-linking of bare URLs, channel names or @mentions in API text;
+    # our own <url|label> link still works (§2.7).
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+class SlackNotifier(Notifier):
+    name = SERVICE
+
+    def __init__(self, settings: SlackSettings, *, session: requests.Session | None = None):
+        self._settings = settings
+        self._own_session = session is None
+        self._session = session or new_session()
+
+    # -- build (pure) ---------------------------------------------------------------------
+    def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        def render(view: MessageView) -> Outgoing:
+            headline = renderer.render("slack.header.j2", view=view)
+            fallback = renderer.render("slack.text.j2", view=view)
+            blocks: list[dict[str, Any]] = [
+                {
+                    "type": "header",
+                    "text": {"type": "plain_text", "text": shorten(headline, MAX_HEADER_CHARS)},
+                },
+                {
+                    "type": "context",
+                    "elements": [
+                        _mrkdwn(
+                            shorten(renderer.render("slack.intro.j2", view=view), MAX_SECTION_CHARS)
+                        )
+                    ],
+                },
+            ]
+            texts = []
+            for shipper in view.shippers:
+                text = renderer.render(
+                    "slack.shipper.j2",
+                    view=view,
+                    s=shipper,
+                    console_url=link_url(shipper.report.console_url),
+                )
+                blocks.append({"type": "divider"})
+                blocks.extend(_section(chunk) for chunk in split_sections(text))
+                texts.append(text)
+            footer = renderer.render("slack.footer.j2", view=view)
+            if footer:
+                blocks.append({"type": "divider"})
+                blocks.extend(_section(chunk) for chunk in split_sections(footer))
+                texts.append(footer)
+            payload = {"text": shorten(fallback, MAX_TEXT_CHARS), "blocks": blocks}
+            body = "\n\n".join([fallback, *texts])
+            return Outgoing(channel=SERVICE, title=headline, text=body, payload=payload)
+
+        return fit(report, render, fits)
+
+    # -- send (one attempt) ----------------------------------------------------------------
+    def send(self, outgoing: Outgoing, timeout: float) -> None:
+        url = self._settings.webhook_url.reveal()
+        where = f"{SERVICE} ({redact_url(url)})"
+        try:
+            response = post(
+                self._session,
+                SERVICE,
+                url,
+                timeout,
+                data=encode_body(outgoing.payload),
+                headers=JSON_HEADERS,
+            )
+        except DeliveryFailure as failure:
+            raise _explained(failure) from None
+        text = response.content.decode("utf-8", "replace").strip()
+        if response.status_code == 200 and text == "ok":
+            return
+        raise DeliveryFailure(
+            f"{where}: HTTP {response.status_code} without Slack's 'ok': {excerpt(text)}",
+            retryable=True,
+        )
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
+
+
+def _explained(failure: DeliveryFailure) -> DeliveryFailure:
+    """`failure` with what the operator should do about Slack's error code, if known."""
+    code = failure.detail.rsplit(": ", 1)[-1].strip()
+    hint = _HINTS.get(code)
+    if hint is None:
+        return failure
+    if hint.startswith("BUG"):
+        log.error("slack rejected shipper-alert's payload (%s); please report this", code)
+    return DeliveryFailure(
+        f"{failure.detail} ({hint})", retryable=failure.retryable, retry_after=failure.retry_after
+    )
