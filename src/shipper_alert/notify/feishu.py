@@ -1,0 +1,247 @@
+"""Feishu / Lark custom bot (自定义机器人): one rich-text `post` message per check, signed
+when FEISHU_SECRET is set. Vendor facts are from channels.md §5 (official guide:
+https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot; Lark:
+https://open.larksuite.com/open-apis/bot/v2/hook/<token>).
+
+- Message type: `post` with literal text nodes, not an interactive card (§5.3, §5.6).
+  A `{"tag": "text"}` node is shown as it is: no markdown, and no `<at>`, `<a>` or
+  `<font>` tag is interpreted in it. API text therefore needs no lossy look-alike
+  escaping (as card `lark_md` would, §5.6) and error messages arrive exactly as SLS wrote
+  them, which matters when an operator searches for one; mentions and links can only come
+  from `at` and `a` nodes, and the only ones we write are `a` nodes to the SLS console
+  (no mention is configurable for Feishu). API text still goes through `one_line`, so it
+  cannot forge paragraphs. What a card would add (a coloured header) is not worth a
+  markup in which every API string must be defused.
+  Payload: `{"msg_type": "post", "content": {"post": {"zh_cn": {"title", "content"}}}}`,
+  `content` a list of paragraphs, each a list of nodes: one paragraph per template line,
+  each shipper's heading in bold followed by its console link. The `zh_cn` key is what the
+  vendor's examples use on both hosts; a Lark client shows it as well.
+- Hosts: open.feishu.cn and open.larksuite.com take the same request; the URL is used as
+  configured, so either works.
+- Signing (§5.2): `timestamp` in SECONDS and `sign = base64(HMAC-SHA256(key=f"{timestamp}\\n
+  {secret}", msg=b""))`, both as strings in the JSON body (not the URL). They are made at
+  send time, so every attempt carries a fresh timestamp (Feishu refuses one more than an
+  hour off, 19021). Test vector: ts 1756800000, secret "orbit-test-secret" ->
+  "sN+9ZKa5w6BQmKyxCaxNA1DWEgtEnZaOcfEOCqZ26fg=".
+- Size (§5.5): the request body at most 20 KB. 20 KB is read as 20,000 bytes, the smaller
+  reading (Apprise caps at 19,985). The measure is the exact body sent, compact JSON in
+  UTF-8 (CJK is 3 bytes a character; `requests`' own `json=` would escape it to 6), and
+  includes the `timestamp` and `sign` fields: `fits` measures with placeholders of their
+  exact lengths (10 digits, 44 base64 characters), so the signed body has the same size.
+- Success (§5.4): HTTP 200 and body `code` 0 (the legacy `StatusCode` is read only when
+  `code` is missing). Errors mostly come as HTTP 200 with a non-zero `code`.
+  Retried (§8.2): 11232 (rate limited, "system pressure"), 99991400 (OpenAPI frequency
+  limit, with or without HTTP 429), HTTP 429 and 5xx, timeouts, connection errors;
+  `x-ogw-ratelimit-reset` (seconds) is honoured on a rate-limit body. Not retried
+  (§8.3): 19021 (signature or timestamp), 19022 (IP allow-list), 19024 (keyword),
+  9499 (bad request, also "request body over 20 K"), 19036 (size), and any other code.
+- Rate (§5.5): 5 a second and 100 a minute per bot; one message per check keeps far below.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+
+from shipper_alert.config import FeishuSettings
+from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
+from shipper_alert.notify.http import excerpt, json_body, new_session, post, retry_after_seconds
+from shipper_alert.redact import MASK, redact_url
+from shipper_alert.render import Renderer
+from shipper_alert.report import Report
+from shipper_alert.view import MessageView
+
+log = logging.getLogger(__name__)
+
+SERVICE = "feishu"
+MAX_BODY_BYTES = 20_000  # §5.5: "request body ≤ 20 KB", read as 20,000 bytes
+LOCALE = "zh_cn"
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+# Same lengths as a real timestamp (seconds, 10 digits until 2286) and signature (base64
+# of 32 bytes), so that the size `fits` measures is the size sent.
+PLACEHOLDER_TIMESTAMP = "0" * 10
+PLACEHOLDER_SIGN = "=" * 44
+
+OK = 0
+RATE_LIMITED = (11232, 99991400)
+SIGNATURE_REFUSED = 19021
+IP_REFUSED = 19022
+KEYWORD_MISSING = 19024
+BAD_REQUEST = 9499
+TOO_LARGE = 19036
+# A reset further away than this is not believed; the delivery's back-off applies.
+MAX_RESET_WAIT = 60.0
+
+_HINTS = {
+    SIGNATURE_REFUSED: "FEISHU_SECRET does not match the bot's signing secret, or this "
+    "machine's clock is more than an hour off",
+    IP_REFUSED: "this function's outbound IP is not in the bot's IP allow-list",
+    KEYWORD_MISSING: "the bot's custom keyword must appear in the message "
+    "(the built-in title carries 'shipper-alert')",
+}
+
+
+def sign(secret: str, timestamp: str) -> str:
+    """The signature of §5.2: HMAC-SHA256 keyed by f"{timestamp}\\n{secret}" over nothing."""
+    key = f"{timestamp}\n{secret}".encode()
+    return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode("ascii")
+
+
+def signed(payload: Mapping[str, Any], timestamp: str, signature: str) -> dict[str, Any]:
+    return {"timestamp": timestamp, "sign": signature, **payload}
+
+
+def encode_body(payload: Any) -> bytes:
+    """The request body exactly as sent and as measured against MAX_BODY_BYTES."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def text_node(text: str, *, bold: bool = False) -> dict[str, Any]:
+    node: dict[str, Any] = {"tag": "text", "text": text}
+    if bold:
+        node["style"] = ["bold"]
+    return node
+
+
+def paragraphs(text: str) -> list[list[dict[str, Any]]]:
+    """One paragraph with one literal text node per non-blank line of `text`."""
+    return [[text_node(line.rstrip())] for line in text.split("\n") if line.strip()]
+
+
+def interpret_reply(
+    reply: dict[str, Any],
+    where: str,
+    headers: Mapping[str, str] | None = None,
+    scrub: Callable[[str], str] = str,
+) -> DeliveryFailure | None:
+    """None when Feishu accepted the message, else the classified failure (§5.4, §8)."""
+    raw = reply.get("code", reply.get("StatusCode"))
+    try:
+        code = int(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return DeliveryFailure(
+            f"{where}: unexpected response without a code: "
+            f"{scrub(excerpt(json.dumps(reply, ensure_ascii=False)))}",
+            retryable=True,
+        )
+    if code == OK:
+        return None
+    message = scrub(excerpt(str(reply.get("msg", reply.get("StatusMessage", "")))))
+    detail = f"{where}: code {code}: {message}"
+    if code in RATE_LIMITED:
+        return DeliveryFailure(
+            f"{detail} (rate limited: at most 5 messages a second, 100 a minute per bot)",
+            retryable=True,
+            retry_after=_reset_wait(headers or {}),
+        )
+    if code in _HINTS:
+        return DeliveryFailure(f"{detail} ({_HINTS[code]})", retryable=False)
+    if code in (BAD_REQUEST, TOO_LARGE):
+        log.error("feishu refused shipper-alert's message (code %d): please report this", code)
+        return DeliveryFailure(
+            f"{detail} (BUG in shipper-alert: bad request or body over "
+            f"{MAX_BODY_BYTES} bytes; please report it)",
+            retryable=False,
+        )
+    return DeliveryFailure(detail, retryable=False)
+
+
+def _reset_wait(headers: Mapping[str, str]) -> float | None:
+    seconds = retry_after_seconds(headers.get("x-ogw-ratelimit-reset"))
+    if seconds is None or seconds > MAX_RESET_WAIT:
+        return None
+    return seconds
+
+
+class FeishuNotifier(Notifier):
+    name = SERVICE
+
+    def __init__(
+        self,
+        settings: FeishuSettings,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._own_session = session is None
+        self._session = session or new_session()
+        self._clock = clock
+
+    # -- build (pure) ---------------------------------------------------------------------
+    def fits(self, outgoing: Outgoing) -> bool:
+        """Whether the body, as it will be sent (signature fields included), fits."""
+        payload = outgoing.payload
+        if self._settings.secret:
+            payload = signed(payload, PLACEHOLDER_TIMESTAMP, PLACEHOLDER_SIGN)
+        return len(encode_body(payload)) <= MAX_BODY_BYTES
+
+    def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        def render(view: MessageView) -> Outgoing:
+            title = renderer.render("feishu.title.j2", view=view)
+            intro = renderer.render("feishu.intro.j2", view=view)
+            content = paragraphs(intro)
+            texts = [title, intro]
+            for shipper in view.shippers:
+                text = renderer.render("feishu.shipper.j2", view=view, s=shipper)
+                heading, _, rest = text.partition("\n")
+                content.append(
+                    [
+                        text_node(heading.strip(), bold=True),
+                        text_node("  "),
+                        {"tag": "a", "text": "SLS console", "href": shipper.report.console_url},
+                    ]
+                )
+                content.extend(paragraphs(rest))
+                texts.append(text)
+            footer = renderer.render("feishu.footer.j2", view=view)
+            content.extend(paragraphs(footer))
+            texts.append(footer)
+            payload = {
+                "msg_type": "post",
+                "content": {"post": {LOCALE: {"title": title, "content": content}}},
+            }
+            body = "\n\n".join(t for t in texts if t)
+            return Outgoing(channel=SERVICE, title=title, text=body, payload=payload)
+
+        return fit(report, render, self.fits)
+
+    # -- send (one attempt) ----------------------------------------------------------------
+    def send(self, outgoing: Outgoing, timeout: float) -> None:
+        url = self._settings.webhook_url.reveal()
+        where = f"{SERVICE} ({redact_url(url)})"
+        payload = outgoing.payload
+        if self._settings.secret:
+            timestamp = str(int(self._clock()))
+            payload = signed(payload, timestamp, sign(self._settings.secret.reveal(), timestamp))
+        body = encode_body(payload)
+        response = post(self._session, SERVICE, url, timeout, data=body, headers=JSON_HEADERS)
+        reply = json_body(response, where)
+        failure = interpret_reply(reply, where, response.headers, self._scrub)
+        if failure is not None:
+            raise failure
+
+    def _scrub(self, text: str) -> str:
+        """Remove the hook token (and the secret) should a reply ever quote them."""
+        url = self._settings.webhook_url.reveal()
+        token = urllib.parse.urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+        values = [token]
+        if self._settings.secret:
+            values.append(self._settings.secret.reveal())
+        for value in sorted(values, key=len, reverse=True):
+            if len(value) >= 4:
+                text = text.replace(value, MASK)
+        return text
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
