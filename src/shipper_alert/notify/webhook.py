@@ -1,0 +1,285 @@
+"""Generic webhook: the run's findings as one JSON document POSTed to WEBHOOK_URL, for
+machines (SIEMs, runbooks, ticketing). The payload is documented field by field in
+docs/webhook.md and as JSON Schema in docs/webhook.schema.json; tests validate real
+payloads against that schema.
+
+- Convention (channels.md §6, Alertmanager's webhook "version 4",
+  https://prometheus.io/docs/alerting/latest/configuration/#webhook_config): from it we keep
+  `version`, `status` (firing/resolved), a stable `groupKey`, `truncatedAlerts`, and
+  `alerts[]` each with a `status` and a `fingerprint`; the rest carries our findings (the
+  window, each shipper's counts, failed and stuck tasks, stall, monitor error, auto-retry,
+  console URL). Our `version` is "1" of this schema, not Alertmanager's "4": a receiver
+  built for Alertmanager would misread it anyway.
+- Deduplication (§6.4: "expect duplicates: make receivers idempotent"): `notificationKey`
+  is the same for every delivery of the same check (same group, same window), also sent
+  as the `Idempotency-Key` header with the part number; `alerts[].fingerprint` is the
+  shipper, shared by its firing and its resolved alert; each failed or stuck task, stall
+  and monitor error has its own `fingerprint`. Fingerprints are the first 16 hex digits
+  of SHA-256 over the finding's identity, so they are stable across checks and versions.
+- Size: the body is kept to at most 1,000,000 bytes (self-imposed: under the 1 MiB that
+  common receivers accept by default, e.g. nginx's client_max_body_size). When the findings
+  do not fit, task lists are cut (then message groups, then the shippers are split over
+  several posts, `part`/`parts`) by `notify.base.fit`, and every cut is counted:
+  `truncatedTasks`, per alert `failedTasksOmitted`, `failedTaskGroupsOmitted`,
+  `stuckTasksOmitted`, and `truncatedAlerts` (shippers carried by other parts). Totals
+  always come from the whole report. The body is sent as the exact bytes that were
+  measured (compact UTF-8 JSON).
+- API text is JSON-encoded (§0, "Escaping: JSON-encode") and otherwise untouched:
+  receivers get error messages exactly as SLS wrote them and must escape them for their
+  own output.
+- Delivery (§6.4, §8.1): any 2xx is success (the body is not read); 429 (with
+  Retry-After), 5xx, timeouts and connection errors are retried; any other status,
+  redirects included, is not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from shipper_alert import __version__
+from shipper_alert.config import WebhookSettings
+from shipper_alert.notify.base import Notifier, Outgoing, fit
+from shipper_alert.notify.http import new_session, post
+from shipper_alert.render import Renderer
+from shipper_alert.report import Report, ShipperReport
+from shipper_alert.view import MessageView, ShipperView
+
+log = logging.getLogger(__name__)
+
+SERVICE = "webhook"
+SCHEMA_VERSION = "1"
+SOURCE = "shipper-alert"
+MAX_BODY_BYTES = 1_000_000
+FINGERPRINT_DIGITS = 16
+
+
+def encode_body(payload: Any) -> bytes:
+    """The request body exactly as sent and as measured against the size limit."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def fingerprint(*identity: str) -> str:
+    """A stable 16-hex-digit digest of a finding's identity."""
+    joined = "\x1f".join(identity).encode("utf-8")
+    return hashlib.sha256(joined).hexdigest()[:FINGERPRINT_DIGITS]
+
+
+def iso(epoch: int | None) -> str | None:
+    """RFC 3339 UTC (`2026-11-28T07:59:00Z`), or None for an unknown time."""
+    if epoch is None or epoch <= 0:
+        return None
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def group_key(report: Report) -> str:
+    """The same for every notification of one deployment (the FC function's name)."""
+    return f"{SOURCE}/{report.function_name or 'local'}"
+
+
+def notification_key(report: Report) -> str:
+    """The same for every delivery of the same check: same group, same window."""
+    window = report.window
+    return fingerprint("notification", group_key(report), str(window.start), str(window.end))
+
+
+def _firing(shipper: ShipperReport) -> bool:
+    return bool(
+        shipper.breached
+        or shipper.stuck_tasks
+        or shipper.stall
+        or (shipper.error and shipper.error_notice_due)
+    )
+
+
+def alert(view: ShipperView) -> dict[str, Any]:
+    """One shipper's findings, as much of them as `view` shows."""
+    report = view.report
+    ref = report.ref
+    who = (ref.project, ref.logstore, ref.shipper)
+    failed = [task for group in view.groups for task in group.tasks]
+    shown_ids = {task.id for task in failed}
+    body: dict[str, Any] = {
+        "status": "firing" if _firing(report) else "resolved",
+        "fingerprint": fingerprint("shipper", *who),
+        "project": ref.project,
+        "logstore": ref.logstore,
+        "shipper": ref.shipper,
+        "consoleUrl": report.console_url,
+        "counts": {
+            "failed": report.failed,
+            "succeeded": report.succeeded,
+            "running": report.running,
+            "failureRatio": report.ratio,
+        },
+        "breached": report.breached,
+        "resolved": report.resolved,
+        "stalled": report.stall is not None,
+        "failedTasks": [
+            {
+                "id": task.id,
+                "message": task.message,
+                "code": task.code,
+                "createTime": task.create_time,
+                "createTimeIso": iso(task.create_time),
+                "finishTime": task.finish_time,
+                "finishTimeIso": iso(task.finish_time),
+                "alertTime": task.alert_time,
+                "alertTimeIso": iso(task.alert_time),
+                "fingerprint": fingerprint("failed", *who, task.id),
+            }
+            for task in failed
+        ],
+        "failedTasksOmitted": len(report.failed_tasks) - len(failed),
+        "failedTaskGroups": [
+            {"message": g.message, "code": g.code, "count": g.count, "shown": len(g.tasks)}
+            for g in view.groups
+        ],
+        "failedTaskGroupsOmitted": view.hidden_groups,
+        "stuckTasks": [
+            {
+                "id": task.id,
+                "createTime": task.create_time,
+                "createTimeIso": iso(task.create_time),
+                "dueTime": task.due_time,
+                "dueTimeIso": iso(task.due_time),
+                "fingerprint": fingerprint("stuck", *who, task.id),
+            }
+            for task in view.stuck
+        ],
+        "stuckTasksOmitted": view.hidden_stuck,
+        "stall": None,
+        "error": None,
+        "autoRetry": None,
+    }
+    if report.stall is not None:
+        stall = report.stall
+        body["stall"] = {
+            "newestCreateTime": stall.newest_create_time,
+            "newestCreateTimeIso": iso(stall.newest_create_time),
+            "dueTime": stall.due_time,
+            "dueTimeIso": iso(stall.due_time),
+            "reminder": stall.reminder,
+            "fingerprint": fingerprint("stalled", *who, str(stall.newest_create_time)),
+        }
+    if report.error is not None:
+        error = report.error
+        body["error"] = {
+            "code": error.code,
+            "message": error.message,
+            "requestId": error.request_id,
+            "status": error.status,
+            "partial": report.partial,
+            "noticeDue": report.error_notice_due,
+            "fingerprint": fingerprint("error", *who, error.code),
+        }
+    if report.retry is not None:
+        retry = report.retry
+        ids = [task_id for task_id in retry.task_ids if task_id in shown_ids]
+        body["autoRetry"] = {
+            "requested": retry.requested,
+            "ok": retry.ok,
+            "error": retry.error,
+            "taskCount": len(retry.task_ids),
+            "taskIds": ids,
+            "taskIdsOmitted": len(retry.task_ids) - len(ids),
+        }
+    return body
+
+
+def payload(view: MessageView, title: str, notes: list[str]) -> dict[str, Any]:
+    """The document of docs/webhook.md for one message."""
+    report = view.report
+    totals = view.totals
+    window = report.window
+    return {
+        "version": SCHEMA_VERSION,
+        "source": SOURCE,
+        "sourceVersion": __version__,
+        "groupKey": group_key(report),
+        "notificationKey": notification_key(report),
+        "status": "resolved" if report.only_resolved else "firing",
+        "title": title,
+        "dryRun": report.dry_run,
+        "window": {
+            "from": window.start,
+            "to": window.end,
+            "fromIso": iso(window.start),
+            "toIso": iso(window.end),
+            "timezone": report.timezone_name,
+        },
+        "checkedAt": report.checked_at or None,
+        "checkedAtIso": iso(report.checked_at),
+        "functionName": report.function_name,
+        "requestId": report.request_id,
+        "part": view.part,
+        "parts": view.parts,
+        "totals": {
+            "shippers": totals.shippers,
+            "breached": totals.breached,
+            "failed": totals.failed,
+            "stuck": totals.stuck,
+            "stalled": totals.stalled,
+            "errors": totals.errors,
+            "resolved": totals.resolved,
+        },
+        "truncatedAlerts": len(report.findings) - len(view.shippers),
+        "truncatedTasks": view.hidden_items,
+        "alerts": [alert(shipper) for shipper in view.shippers],
+        "notes": notes,
+    }
+
+
+class WebhookNotifier(Notifier):
+    name = SERVICE
+
+    def __init__(
+        self,
+        settings: WebhookSettings,
+        *,
+        session: requests.Session | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self._settings = settings
+        self._own_session = session is None
+        self._session = session or new_session()
+        self.max_body_bytes = max_body_bytes
+
+    def fits(self, outgoing: Outgoing) -> bool:
+        return len(encode_body(outgoing.payload)) <= self.max_body_bytes
+
+    # -- build (pure) ---------------------------------------------------------------------
+    def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        def render(view: MessageView) -> Outgoing:
+            title = renderer.render("text.subject.j2", view=view)
+            notes = list(dict.fromkeys([*report.notes, *renderer.notes]))
+            document = payload(view, title, notes)
+            text = json.dumps(document, ensure_ascii=False, indent=2)
+            return Outgoing(channel=SERVICE, title=title, text=text, payload=document)
+
+        return fit(report, render, self.fits)
+
+    # -- send (one attempt) ----------------------------------------------------------------
+    def send(self, outgoing: Outgoing, timeout: float) -> None:
+        document = outgoing.payload
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Idempotency-Key": f"{document['notificationKey']}-{document['part']}",
+        }
+        post(
+            self._session,
+            SERVICE,
+            self._settings.url.reveal(),
+            timeout,
+            data=encode_body(document),
+            headers=headers,
+        )
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
