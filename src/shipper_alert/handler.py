@@ -23,6 +23,7 @@ from shipper_alert.errors import NotDeliveredError
 from shipper_alert.events import decode_event, resolve_window
 from shipper_alert.logs import configure_logging
 from shipper_alert.models import Window
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.report import Report
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,14 @@ class Outcome:
     result: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def something_went_out(self) -> bool:
+        return any(d.delivered or d.partial for d in self.deliveries)
+
+    @property
     def undelivered(self) -> bool:
-        """There was something to send and no channel delivered it."""
+        """There was something to send and nothing of it went out on any channel."""
         return (
-            not self.settings.dry_run
-            and self.report.has_findings
-            and not any(d.delivered for d in self.deliveries)
+            not self.settings.dry_run and self.report.has_findings and not self.something_went_out
         )
 
     def to_json(self) -> str:
@@ -135,7 +138,7 @@ def run(
     outcome = Outcome(settings, window, report)
     if report.has_findings:
         _notify(outcome, deadline, sleep)
-        if not settings.dry_run and any(d.delivered for d in outcome.deliveries):
+        if not settings.dry_run and outcome.something_went_out:
             record_reminders(report.shippers, state, window)
     else:
         log.info("nothing to report for window [%d, %d)", window.start, window.end)
@@ -144,24 +147,33 @@ def run(
 
 
 def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]) -> None:
-    from shipper_alert.notify.delivery import deliver_all  # noqa: PLC0415
+    from shipper_alert.notify.delivery import DeliveryResult, deliver_all  # noqa: PLC0415
     from shipper_alert.notify.registry import build_notifiers, preview_messages  # noqa: PLC0415
     from shipper_alert.render import Renderer  # noqa: PLC0415
 
     settings = outcome.settings
     renderer = Renderer(settings.template_dir, settings.timezone)
     notifiers = build_notifiers(settings.channels)
+    plan = []
     try:
-        plan = [(notifier, notifier.build(outcome.report, renderer)) for notifier in notifiers]
+        for notifier in notifiers:
+            # One channel that cannot build its message must not stop the others.
+            try:
+                plan.append((notifier, notifier.build(outcome.report, renderer)))
+            except Exception as exc:
+                log.exception("%s: cannot build the message", notifier.name)
+                detail = SecretScrubber.scrub(
+                    f"cannot build the message: {type(exc).__name__}: {exc}"
+                )
+                outcome.deliveries.append(DeliveryResult(notifier.name, False, 0, detail))
+        outcome.messages = [m for _, messages in plan for m in messages]
         if settings.dry_run or not notifiers:
-            outcome.messages = [m for _, messages in plan for m in messages] or preview_messages(
-                outcome.report, renderer
-            )
+            if not notifiers:
+                outcome.messages = preview_messages(outcome.report, renderer)
             for message in outcome.messages:
                 log.info("dry run: would send to %s: %s", message.channel, message.title)
             return
-        outcome.messages = [m for _, messages in plan for m in messages]
-        outcome.deliveries = deliver_all(plan, deadline, sleep=sleep)
+        outcome.deliveries.extend(deliver_all(plan, deadline, sleep=sleep))
     finally:
         for notifier in notifiers:
             notifier.close()
@@ -170,7 +182,9 @@ def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]
 def _result(outcome: Outcome) -> dict[str, Any]:
     report = outcome.report
     all_read = all(s.error is None for s in report.shippers)
-    all_delivered = outcome.settings.dry_run or all(d.delivered for d in outcome.deliveries)
+    # On a dry run nothing is sent, but a channel that could not build its message is
+    # still a failure worth seeing.
+    all_delivered = all(d.delivered for d in outcome.deliveries)
     return {
         "ok": all_read and all_delivered,
         "dryRun": outcome.settings.dry_run,

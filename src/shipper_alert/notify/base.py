@@ -35,13 +35,25 @@ class Outgoing:
 
 
 class DeliveryFailure(Exception):
-    """One attempt failed. `detail` must not contain a secret (URL, token, password)."""
+    """One attempt failed. `detail` must not contain a secret (URL, token, password).
 
-    def __init__(self, detail: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    `partial` says some of the message already went out (email to some recipients): a
+    person has been told, so the invocation must not fail and be retried by FC.
+    """
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        partial: bool = False,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retryable = retryable
         self.retry_after = retry_after
+        self.partial = partial
 
 
 class Notifier(ABC):

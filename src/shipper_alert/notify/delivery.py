@@ -43,6 +43,8 @@ class DeliveryResult:
     attempts: int
     error: str | None
     messages: int = 1
+    # Not delivered, yet something went out (some parts or some recipients).
+    partial: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,7 @@ class DeliveryResult:
             "delivered": self.delivered,
             "attempts": self.attempts,
             "error": self.error,
+            "partial": self.partial,
         }
 
 
@@ -110,8 +113,11 @@ def _deliver_channel(
             error = SecretScrubber.scrub(failure.detail)
             if len(messages) > 1:
                 error = f"message {index}/{len(messages)}: {error}"
-            log.error("%s: not delivered: %s", notifier.name, error)
-            return DeliveryResult(notifier.name, False, attempts, error, len(messages))
+            partial = index > 1 or failure.partial
+            log.error(
+                "%s: not delivered%s: %s", notifier.name, " in full" if partial else "", error
+            )
+            return DeliveryResult(notifier.name, False, attempts, error, len(messages), partial)
     return DeliveryResult(notifier.name, True, attempts, None, len(messages))
 
 
