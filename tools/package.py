@@ -36,10 +36,24 @@ def _copy_sources() -> None:
 def _install_dependencies() -> None:
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--target", str(BUILD), "--python-version", FC_PYTHON, "--platform", FC_PLATFORM,
-            "--implementation", "cp", "--only-binary=:all:", "--no-compile",
-            "-r", str(ROOT / "requirements.txt"),
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+            str(BUILD),
+            "--python-version",
+            FC_PYTHON,
+            "--platform",
+            FC_PLATFORM,
+            "--implementation",
+            "cp",
+            "--only-binary=:all:",
+            "--no-compile",
+            "-r",
+            str(ROOT / "requirements.txt"),
         ],
         check=True,
     )
