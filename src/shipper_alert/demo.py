@@ -1,9 +1,12 @@
 """`make demo`: the whole path on a laptop, with no cloud account and no network.
 
-Starts the local SLS simulator with scenarios/demo.json (failing, stuck, stalled and
-healthy shippers), runs three consecutive timer checks through `index.handler` in dry-run
-mode, printing what would be sent and the result JSON of each, and stops everything it
-started. Not part of the FC package.
+1. Starts the local SLS simulator with scenarios/demo.json (failing, stuck, stalled and
+   healthy shippers) and runs three consecutive timer checks through `index.handler` in
+   dry-run mode, printing what would be sent and the result JSON of each.
+2. Starts loopback stand-ins for DingTalk (signed), Slack, WeCom, Feishu (signed), a
+   generic webhook and an SMTP server, runs the latest check for real, and prints what
+   each service received.
+Everything it started is stopped at the end. Not part of the FC package.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,15 +91,132 @@ def run_dry_checks(
     return results
 
 
+def make_standins() -> dict:
+    from shipper_alert.standins.dingtalk import DingTalkStandIn  # noqa: PLC0415
+    from shipper_alert.standins.feishu import FeishuStandIn  # noqa: PLC0415
+    from shipper_alert.standins.slack import SlackStandIn  # noqa: PLC0415
+    from shipper_alert.standins.smtp import SmtpStandIn  # noqa: PLC0415
+    from shipper_alert.standins.webhook import WebhookStandIn  # noqa: PLC0415
+    from shipper_alert.standins.wecom import WeComStandIn  # noqa: PLC0415
+
+    return {
+        "dingtalk": DingTalkStandIn(secret=DEMO_DINGTALK_SECRET),
+        "slack": SlackStandIn(),
+        "wecom": WeComStandIn(),
+        "feishu": FeishuStandIn(secret=DEMO_FEISHU_SECRET),
+        "webhook": WebhookStandIn(),
+        "email": SmtpStandIn(),
+    }
+
+
+# Made-up values for the local stand-ins only.
+DEMO_DINGTALK_SECRET = "SECdemo-dingtalk-signing-secret"  # noqa: S105
+DEMO_FEISHU_SECRET = "demo-feishu-signing-secret"  # noqa: S105
+
+
+def channel_environment(standins: dict) -> dict[str, str]:
+    return {
+        "DINGTALK_WEBHOOK_URL": standins["dingtalk"].webhook_url,
+        "DINGTALK_SECRET": DEMO_DINGTALK_SECRET,
+        "DINGTALK_AT_MOBILES": "13800000000",
+        "SLACK_WEBHOOK_URL": standins["slack"].webhook_url,
+        "WECOM_WEBHOOK_URL": standins["wecom"].webhook_url,
+        "FEISHU_WEBHOOK_URL": standins["feishu"].webhook_url,
+        "FEISHU_SECRET": DEMO_FEISHU_SECRET,
+        "WEBHOOK_URL": standins["webhook"].webhook_url,
+        "EMAIL_TO": "oncall@example.com",
+        "EMAIL_FROM": "shipper-alert <alerts@example.com>",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(standins["email"].port),
+        "SMTP_SECURITY": "none",
+    }
+
+
+def run_delivery(
+    endpoint: str, key_id: str, key_secret: str, standins: dict, out=sys.stdout
+) -> dict:
+    """The latest window's check for real, into the stand-ins; prints what each received."""
+    import index  # noqa: PLC0415
+
+    env = {**demo_environment(endpoint, key_id, key_secret), **channel_environment(standins)}
+    trigger = int(time.time()) // INTERVAL * INTERVAL
+    event = {"triggerTime": _iso(trigger), "triggerName": "every-5m", "payload": ""}
+    heading = f"Delivery: the check of {_iso(trigger)} again, sent for real to local stand-ins"
+    print(f"\n{RULE}\n{heading}\n{RULE}", file=out)
+    with _environment(env):
+        result = json.loads(index.handler(json.dumps(event).encode(), _context()))
+    _print_received(standins, out)
+    print("\nresult:", json.dumps(result, indent=2, ensure_ascii=False), file=out)
+    return result
+
+
+def _print_received(standins: dict, out) -> None:
+    def show(name: str, what: str, body: str) -> None:
+        print(f"\n--- {name} received ({what}):\n{body}", file=out)
+
+    for request in standins["dingtalk"].delivered():
+        body = request.json
+        url = f"{request.path}?{'&'.join(sorted(request.query))}"
+        show("DingTalk", f"markdown, signed: {url}", body["markdown"]["text"])
+        show("DingTalk", "at", json.dumps(body.get("at"), ensure_ascii=False))
+    for request in standins["slack"].delivered():
+        body = request.json
+        show("Slack", "fallback text", body["text"])
+        show(
+            "Slack",
+            f"{len(body['blocks'])} blocks",
+            json.dumps(body["blocks"], indent=1, ensure_ascii=False),
+        )
+    for request in standins["wecom"].delivered():
+        body = request.json
+        content = body["markdown"]["content"] if body["msgtype"] == "markdown" else body["text"]
+        show(
+            "WeCom",
+            body["msgtype"],
+            json.dumps(content, ensure_ascii=False) if isinstance(content, dict) else content,
+        )
+    for request in standins["feishu"].delivered():
+        body = request.json
+        show(
+            "Feishu",
+            f"{body['msg_type']}, signed at {body.get('timestamp')}",
+            json.dumps(body["content"], ensure_ascii=False)[:1500] + " ...",
+        )
+    for request in standins["webhook"].delivered():
+        show(
+            "webhook",
+            "JSON, first 1,500 characters",
+            json.dumps(request.json, indent=1, ensure_ascii=False)[:1500] + "\n ...",
+        )
+    for mail in standins["email"].received:
+        show(
+            "SMTP", f"to {', '.join(mail.rcpt_tos)}: {mail.message['Subject']}", mail.part("plain")
+        )
+        html = mail.part("html")
+        show("SMTP", f"text/html part, {len(html)} characters, first 1,200", html[:1200] + "\n ...")
+
+
 def main() -> int:
     from shipper_alert.sim import Scenario, SlsSimulator  # noqa: PLC0415
 
     started = time.monotonic()
     scenario = Scenario.load(SCENARIO)
-    with SlsSimulator(scenario) as sim:
+    standins = make_standins()
+    with (
+        tempfile.TemporaryDirectory(prefix="shipper-alert-demo-") as state,
+        mock.patch("tempfile.tempdir", state),
+        SlsSimulator(scenario) as sim,
+    ):
         key_id, key_secret = sim.credential.access_key_id, sim.credential.access_key_secret
         print(f"SLS simulator on {sim.endpoint} with {SCENARIO.name}")
         run_dry_checks(sim.endpoint, key_id, key_secret)
+        try:
+            for standin in standins.values():
+                standin.start()
+            run_delivery(sim.endpoint, key_id, key_secret, standins)
+        finally:
+            for standin in standins.values():
+                standin.stop()
     print(f"\ndemo finished in {time.monotonic() - started:.1f}s; everything it started is stopped")
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from shipper_alert.demo import SCENARIO, run_dry_checks
+from shipper_alert.demo import SCENARIO, make_standins, run_delivery, run_dry_checks
 from shipper_alert.sim import Scenario, SlsSimulator
 
 
@@ -37,3 +37,43 @@ def test_the_demo_checks_show_failing_stuck_stalled_resolved_and_healthy_shipper
     text = out.getvalue()
     for marker in ("BREACHED:", "STUCK:", "STALLED:", "AUTO_RETRY: would retry", "Asia/Shanghai"):
         assert marker in text
+
+
+def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    out = io.StringIO()
+    standins = make_standins()
+    with SlsSimulator(Scenario.load(SCENARIO)) as sim:
+        credential = sim.credential
+        for standin in standins.values():
+            standin.start()
+        try:
+            result = run_delivery(
+                sim.endpoint,
+                credential.access_key_id,
+                credential.access_key_secret,
+                standins,
+                out=out,
+            )
+        finally:
+            for standin in standins.values():
+                standin.stop()
+    assert result["ok"] is True
+    assert [(n["channel"], n["delivered"]) for n in result["notifications"]] == [
+        (name, True) for name in ("dingtalk", "slack", "wecom", "feishu", "webhook", "email")
+    ]
+    for name in ("dingtalk", "slack", "wecom", "feishu", "webhook"):
+        assert len(standins[name].delivered()) == 1, name
+    assert len(standins["email"].received) == 1
+    text = out.getvalue()
+    for heading in (
+        "--- DingTalk received (markdown, signed: /robot/send?access_token&sign&timestamp)",
+        "--- Slack received (",
+        "--- WeCom received (markdown)",
+        "--- Feishu received (post, signed at",
+        "--- webhook received (JSON",
+        "--- SMTP received (to oncall@example.com: [shipper-alert] FIRING:",
+        "--- SMTP received (text/html part",
+    ):
+        assert heading in text
+    assert "oss-archive-unauth" in text
