@@ -29,6 +29,8 @@ class Secret:
         self._value = value
         if value:
             SecretScrubber.register(value)
+            if value.startswith(("https://", "http://")):
+                SecretScrubber.register_url(value)
 
     def reveal(self) -> str:
         return self._value
@@ -93,6 +95,7 @@ class SecretScrubber(logging.Filter):
     # Secrets shorter than this are not scrubbed as substrings: masking every "1" in a log
     # line would make logs unreadable and such a value is no credential anyway.
     MIN_LENGTH = 4
+    MIN_PATH_TOKEN = 8
 
     @classmethod
     def register(cls, value: str) -> None:
@@ -104,6 +107,27 @@ class SecretScrubber(logging.Filter):
             quoted = urllib.parse.quote(value, safe="")
             if quoted != value:
                 cls._values.add(quoted)
+
+    @classmethod
+    def register_url(cls, url: str) -> None:
+        """Register the parts of a webhook URL that are its credential.
+
+        DingTalk and WeCom carry it in the query (`access_token=`, `key=`); Slack, Feishu and
+        most generic webhooks in the last path segment. A reply or an HTTP library quoting
+        just that part is scrubbed too, not only the whole URL.
+        """
+        try:
+            parts = urllib.parse.urlsplit(url)
+        except ValueError:
+            return
+        values = [v for vs in urllib.parse.parse_qs(parts.query).values() for v in vs]
+        if not values:
+            last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+            # Short segments ("send", "hook") are words, not tokens.
+            if len(last) >= cls.MIN_PATH_TOKEN:
+                values.append(last)
+        for value in values:
+            cls.register(value)
 
     @classmethod
     def scrub(cls, text: str) -> str:

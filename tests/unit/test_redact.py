@@ -61,3 +61,26 @@ def test_scrubber_removes_secrets_from_any_logger_output(caplog):
     assert "token-abcdef" not in text
     assert "access_token=***" in text
     assert "failed with ***" in text
+
+
+@pytest.mark.parametrize(
+    ("url", "token"),
+    [
+        ("https://oapi.dingtalk.com/robot/send?access_token=dt-token-0001", "dt-token-0001"),
+        ("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=wecom-key-0002", "wecom-key-0002"),
+        ("https://hooks.slack.com/services/T0/B0/slack-token-0003", "slack-token-0003"),
+        ("https://open.feishu.cn/open-apis/bot/v2/hook/feishu-token-0004", "feishu-token-0004"),
+    ],
+)
+def test_a_webhook_url_secret_also_hides_its_token_alone(url, token):
+    Secret(url)
+    assert (
+        SecretScrubber.scrub(f"the service said: bad token {token}")
+        == "the service said: bad token ***"
+    )
+
+
+def test_words_in_webhook_paths_are_not_taken_for_tokens():
+    Secret("https://oapi.dingtalk.com/robot/send?access_token=dt-token-0005")
+    Secret("https://example.com/hook")
+    assert SecretScrubber.scrub("send to the robot hook") == "send to the robot hook"

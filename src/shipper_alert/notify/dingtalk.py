@@ -38,16 +38,22 @@ import hmac
 import json
 import logging
 import time
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from shipper_alert.config import DingTalkSettings
-from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
-from shipper_alert.notify.http import excerpt, json_body, new_session, post
-from shipper_alert.redact import MASK, redact_url
+from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
+from shipper_alert.notify.http import (
+    HttpNotifier,
+    excerpt,
+    json_body,
+    post,
+    reply_code,
+    unexpected_reply,
+)
+from shipper_alert.redact import SecretScrubber, redact_url
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView
@@ -111,17 +117,15 @@ _URL_HINT = "check DINGTALK_WEBHOOK_URL: the robot, its token or its group is go
 
 
 def interpret_reply(
-    reply: dict[str, Any], where: str, sent_bytes: int, scrub: Callable[[str], str] = str
+    reply: dict[str, Any],
+    where: str,
+    sent_bytes: int,
+    scrub: Callable[[str], str] = SecretScrubber.scrub,
 ) -> DeliveryFailure | None:
     """None when DingTalk accepted the message, else the classified failure (§1.5, §8)."""
-    try:
-        code = int(reply.get("errcode"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return DeliveryFailure(
-            f"{where}: unexpected response without an errcode: "
-            f"{scrub(excerpt(json.dumps(reply, ensure_ascii=False)))}",
-            retryable=True,
-        )
+    code = reply_code(reply, "errcode")
+    if code is None:
+        return unexpected_reply(where, reply, "errcode")
     if code == OK:
         return None
     errmsg = scrub(excerpt(str(reply.get("errmsg", ""))))
@@ -165,7 +169,7 @@ def _rate_limit_wait(wait: Any) -> float:
     return max(RATE_LIMIT_RETRY_AFTER, seconds)
 
 
-class DingTalkNotifier(Notifier):
+class DingTalkNotifier(HttpNotifier):
     name = SERVICE
 
     def __init__(
@@ -175,10 +179,7 @@ class DingTalkNotifier(Notifier):
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._settings = settings
-        self._own_session = session is None
-        self._session = session or new_session()
-        self._clock = clock
+        super().__init__(settings, session=session, clock=clock)
         mobiles = [m for m in settings.at_mobiles if m != "@all"]
         self._at_mobiles = tuple(dict.fromkeys(mobiles))
         self._at_all = settings.at_all or "@all" in settings.at_mobiles
@@ -234,23 +235,6 @@ class DingTalkNotifier(Notifier):
             self._session, SERVICE, url, timeout, data=body, headers=JSON_HEADERS, params=params
         )
         reply = json_body(response, where)
-        failure = interpret_reply(reply, where, len(body), self._scrub)
+        failure = interpret_reply(reply, where, len(body))
         if failure is not None:
             raise failure
-
-    def _scrub(self, text: str) -> str:
-        """Remove the token (and secret) should a reply ever quote them."""
-        url = self._settings.webhook_url.reveal()
-        values = [
-            v for vs in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).values() for v in vs
-        ]
-        if self._settings.secret:
-            values.append(self._settings.secret.reveal())
-        for value in sorted(values, key=len, reverse=True):
-            if len(value) >= 4:
-                text = text.replace(value, MASK)
-        return text
-
-    def close(self) -> None:
-        if self._own_session:
-            self._session.close()

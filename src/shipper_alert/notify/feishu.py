@@ -45,17 +45,20 @@ import hashlib
 import hmac
 import json
 import logging
-import time
-import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import requests
-
-from shipper_alert.config import FeishuSettings
-from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
-from shipper_alert.notify.http import excerpt, json_body, new_session, post, retry_after_seconds
-from shipper_alert.redact import MASK, redact_url
+from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
+from shipper_alert.notify.http import (
+    HttpNotifier,
+    excerpt,
+    json_body,
+    post,
+    reply_code,
+    retry_after_seconds,
+    unexpected_reply,
+)
+from shipper_alert.redact import SecretScrubber, redact_url
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView
@@ -121,18 +124,14 @@ def interpret_reply(
     reply: dict[str, Any],
     where: str,
     headers: Mapping[str, str] | None = None,
-    scrub: Callable[[str], str] = str,
+    scrub: Callable[[str], str] = SecretScrubber.scrub,
 ) -> DeliveryFailure | None:
     """None when Feishu accepted the message, else the classified failure (§5.4, §8)."""
-    raw = reply.get("code", reply.get("StatusCode"))
-    try:
-        code = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return DeliveryFailure(
-            f"{where}: unexpected response without a code: "
-            f"{scrub(excerpt(json.dumps(reply, ensure_ascii=False)))}",
-            retryable=True,
-        )
+    code = reply_code(reply, "code")
+    if code is None:
+        code = reply_code(reply, "StatusCode")  # the legacy field (§5.4)
+    if code is None:
+        return unexpected_reply(where, reply, "code")
     if code == OK:
         return None
     message = scrub(excerpt(str(reply.get("msg", reply.get("StatusMessage", "")))))
@@ -162,20 +161,8 @@ def _reset_wait(headers: Mapping[str, str]) -> float | None:
     return seconds
 
 
-class FeishuNotifier(Notifier):
+class FeishuNotifier(HttpNotifier):
     name = SERVICE
-
-    def __init__(
-        self,
-        settings: FeishuSettings,
-        *,
-        session: requests.Session | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._settings = settings
-        self._own_session = session is None
-        self._session = session or new_session()
-        self._clock = clock
 
     # -- build (pure) ---------------------------------------------------------------------
     def fits(self, outgoing: Outgoing) -> bool:
@@ -226,22 +213,6 @@ class FeishuNotifier(Notifier):
         body = encode_body(payload)
         response = post(self._session, SERVICE, url, timeout, data=body, headers=JSON_HEADERS)
         reply = json_body(response, where)
-        failure = interpret_reply(reply, where, response.headers, self._scrub)
+        failure = interpret_reply(reply, where, response.headers)
         if failure is not None:
             raise failure
-
-    def _scrub(self, text: str) -> str:
-        """Remove the hook token (and the secret) should a reply ever quote them."""
-        url = self._settings.webhook_url.reveal()
-        token = urllib.parse.urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
-        values = [token]
-        if self._settings.secret:
-            values.append(self._settings.secret.reveal())
-        for value in sorted(values, key=len, reverse=True):
-            if len(value) >= 4:
-                text = text.replace(value, MASK)
-        return text
-
-    def close(self) -> None:
-        if self._own_session:
-            self._session.close()

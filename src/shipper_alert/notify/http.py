@@ -13,7 +13,9 @@ Error details name the service and the redacted URL, never the URL itself.
 from __future__ import annotations
 
 import email.utils
+import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -21,8 +23,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from shipper_alert import __version__
-from shipper_alert.notify.base import DeliveryFailure
-from shipper_alert.redact import redact_url
+from shipper_alert.notify.base import DeliveryFailure, Notifier
+from shipper_alert.redact import SecretScrubber, redact_url
 
 USER_AGENT = f"shipper-alert/{__version__}"
 CONNECT_TIMEOUT = 3.05
@@ -122,3 +124,37 @@ def json_body(response: requests.Response, service: str) -> dict[str, Any]:
             f"{service}: unexpected response {excerpt(response.content)}", retryable=True
         )
     return body
+
+
+def reply_code(reply: dict[str, Any], key: str) -> int | None:
+    """The integer status a robot's JSON reply carries in `key` (`errcode`, `code`)."""
+    try:
+        return int(reply.get(key))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def unexpected_reply(where: str, reply: dict[str, Any], key: str) -> DeliveryFailure:
+    """A 2xx whose body lacks the status field: retryable (a proxy's page, a glitch)."""
+    text = SecretScrubber.scrub(excerpt(json.dumps(reply, ensure_ascii=False)))
+    return DeliveryFailure(f"{where}: unexpected response without {key!r}: {text}", retryable=True)
+
+
+class HttpNotifier(Notifier):
+    """A channel that POSTs to a webhook: its settings, a pooled session, a clock."""
+
+    def __init__(
+        self,
+        settings: Any,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._own_session = session is None
+        self._session = session or new_session()
+        self._clock = clock
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()

@@ -44,11 +44,8 @@ import logging
 import re
 from typing import Any
 
-import requests
-
-from shipper_alert.config import SlackSettings
-from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
-from shipper_alert.notify.http import excerpt, new_session, post
+from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
+from shipper_alert.notify.http import HttpNotifier, excerpt, post
 from shipper_alert.redact import redact_url
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
@@ -179,13 +176,8 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": _mrkdwn(text)}
 
 
-class SlackNotifier(Notifier):
+class SlackNotifier(HttpNotifier):
     name = SERVICE
-
-    def __init__(self, settings: SlackSettings, *, session: requests.Session | None = None):
-        self._settings = settings
-        self._own_session = session is None
-        self._session = session or new_session()
 
     # -- build (pure) ---------------------------------------------------------------------
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
@@ -250,10 +242,6 @@ class SlackNotifier(Notifier):
             f"{where}: HTTP {response.status_code} without Slack's 'ok': {excerpt(text)}",
             retryable=True,
         )
-
-    def close(self) -> None:
-        if self._own_session:
-            self._session.close()
 
 
 def _explained(failure: DeliveryFailure) -> DeliveryFailure:

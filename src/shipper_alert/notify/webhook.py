@@ -44,8 +44,8 @@ import requests
 
 from shipper_alert import __version__
 from shipper_alert.config import WebhookSettings
-from shipper_alert.notify.base import Notifier, Outgoing, fit
-from shipper_alert.notify.http import new_session, post
+from shipper_alert.notify.base import Outgoing, fit
+from shipper_alert.notify.http import HttpNotifier, post
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report, ShipperReport
 from shipper_alert.view import MessageView, ShipperView
@@ -235,7 +235,7 @@ def payload(view: MessageView, title: str, notes: list[str]) -> dict[str, Any]:
     }
 
 
-class WebhookNotifier(Notifier):
+class WebhookNotifier(HttpNotifier):
     name = SERVICE
 
     def __init__(
@@ -245,9 +245,7 @@ class WebhookNotifier(Notifier):
         session: requests.Session | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
-        self._settings = settings
-        self._own_session = session is None
-        self._session = session or new_session()
+        super().__init__(settings, session=session)
         self.max_body_bytes = max_body_bytes
 
     def fits(self, outgoing: Outgoing) -> bool:
@@ -279,7 +277,3 @@ class WebhookNotifier(Notifier):
             data=encode_body(document),
             headers=headers,
         )
-
-    def close(self) -> None:
-        if self._own_session:
-            self._session.close()

@@ -30,16 +30,22 @@ from __future__ import annotations
 import json
 import logging
 import time
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from shipper_alert.config import WeComSettings
-from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
-from shipper_alert.notify.http import excerpt, json_body, new_session, post
-from shipper_alert.redact import MASK, redact_url
+from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
+from shipper_alert.notify.http import (
+    HttpNotifier,
+    excerpt,
+    json_body,
+    post,
+    reply_code,
+    unexpected_reply,
+)
+from shipper_alert.redact import SecretScrubber, redact_url
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView, build_view
@@ -90,18 +96,13 @@ def interpret_reply(
     reply: dict[str, Any],
     where: str,
     sent_bytes: int,
-    scrub: Callable[[str], str] = str,
+    scrub: Callable[[str], str] = SecretScrubber.scrub,
     now: float | None = None,
 ) -> DeliveryFailure | None:
     """None when WeCom accepted the message, else the classified failure (§4.3, §8)."""
-    try:
-        code = int(reply.get("errcode"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return DeliveryFailure(
-            f"{where}: unexpected response without an errcode: "
-            f"{scrub(excerpt(json.dumps(reply, ensure_ascii=False)))}",
-            retryable=True,
-        )
+    code = reply_code(reply, "errcode")
+    if code is None:
+        return unexpected_reply(where, reply, "errcode")
     if code == OK:
         return None
     errmsg = scrub(excerpt(str(reply.get("errmsg", ""))))
@@ -134,7 +135,7 @@ def rate_limit_wait(now: float) -> float:
     return max(RATE_LIMIT_MIN_WAIT, 60.0 - now % 60.0)
 
 
-class WeComNotifier(Notifier):
+class WeComNotifier(HttpNotifier):
     name = SERVICE
 
     def __init__(
@@ -144,10 +145,7 @@ class WeComNotifier(Notifier):
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._settings = settings
-        self._own_session = session is None
-        self._session = session or new_session()
-        self._clock = clock
+        super().__init__(settings, session=session, clock=clock)
         self._mobiles = tuple(dict.fromkeys(settings.mentioned_mobiles))
 
     # -- build (pure) ---------------------------------------------------------------------
@@ -187,21 +185,6 @@ class WeComNotifier(Notifier):
             headers=JSON_HEADERS,
         )
         reply = json_body(response, where)
-        failure = interpret_reply(
-            reply, where, content_bytes(outgoing), self._scrub, now=self._clock()
-        )
+        failure = interpret_reply(reply, where, content_bytes(outgoing), now=self._clock())
         if failure is not None:
             raise failure
-
-    def _scrub(self, text: str) -> str:
-        """Remove the key should a reply ever quote it."""
-        query = urllib.parse.urlsplit(self._settings.webhook_url.reveal()).query
-        values = [v for vs in urllib.parse.parse_qs(query).values() for v in vs]
-        for value in sorted(values, key=len, reverse=True):
-            if len(value) >= 4:
-                text = text.replace(value, MASK)
-        return text
-
-    def close(self) -> None:
-        if self._own_session:
-            self._session.close()
