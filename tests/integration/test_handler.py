@@ -427,3 +427,53 @@ def test_run_returns_the_outcome_for_the_command_line(env, sim_clock):
     )
     assert outcome.report.totals.failed == 3
     assert outcome.undelivered is False  # dry run
+
+
+def test_a_stall_older_than_lookback_keeps_its_reminder_schedule(check, sim, sim_clock):
+    # The newest task is 3h05m old: first notice 2h05m ago (STALL_TIMEOUT 1h), reminders
+    # hourly after that, so one falls 5 minutes ago, inside the latest window. LOOKBACK is
+    # 2h, so the newest task has to be found by a second, older read.
+    sim.scenario.add_shipper(
+        "proj-a",
+        "logs",
+        "quiet",
+        tasks=[
+            {
+                "id": "last",
+                "created": int(sim_clock.now()) - 3 * 3600 - 300,
+                "status": "success",
+                "finished": int(sim_clock.now()) - 3 * 3600 - 200,
+            },
+        ],
+    )
+    result = check(SHIPPERS="proj-a/logs/quiet", STALL_TIMEOUT="1h", LOOKBACK="2h")
+    (entry,) = result["shippers"]
+    assert entry["stalled"] is True
+    text = result["messages"][0]["text"]
+    assert "STALLED: no new task since" in text
+    assert "(reminder)" in text
+    reads = [r.params for r in sim.received if r.api == "GetShipperStatus"]
+    now = int(sim_clock.now())
+    assert [(int(p["from"]), int(p["to"])) for p in reads] == [
+        (now - 360 - 7200, now - 60),  # the window and its lookback
+        (now - 48 * 3600 + 300, now - 360 - 7200),  # the probe, inside the 48 hours
+    ]
+
+
+def test_a_stall_is_not_repeated_between_reminders(check, sim, sim_clock):
+    sim.scenario.add_shipper(
+        "proj-a",
+        "logs",
+        "quiet",
+        tasks=[
+            {
+                "id": "last",
+                "created": int(sim_clock.now()) - 3 * 3600 - 900,
+                "status": "success",
+                "finished": int(sim_clock.now()) - 3 * 3600 - 800,
+            },
+        ],
+    )
+    result = check(SHIPPERS="proj-a/logs/quiet", STALL_TIMEOUT="1h", LOOKBACK="2h")
+    assert result["shippers"][0]["stalled"] is False
+    assert result["messages"] == []
