@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEPLOY_STAMP := $(VENV)/.deploy-installed
 
-.PHONY: test lint demo package bench clean
+.PHONY: test lint demo package bench clean deploy invoke
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,3 +32,16 @@ package: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
+
+# make deploy / make invoke: FC_ENDPOINT (or FC_ACCOUNT_ID + FC_REGION), the deployer's
+# ALIBABA_CLOUD_ACCESS_KEY_* and FC_ROLE_ARN; see README "Deployment" and tools/fc.py.
+$(DEPLOY_STAMP): $(STAMP) requirements-deploy.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
+	touch $(DEPLOY_STAMP)
+
+deploy: package $(DEPLOY_STAMP)
+	$(BIN)/python tools/fc.py deploy
+
+# EVENT='{"from": "...", "to": "..."}' make invoke; the default {"dryRun": true} sends nothing.
+invoke: $(DEPLOY_STAMP)
+	$(BIN)/python tools/fc.py invoke
