@@ -55,10 +55,14 @@ class FetchRange:
     end: int
 
 
+def oldest_fetchable(now: float) -> int:
+    """The earliest creation time GetShipperStatus still serves, with a margin."""
+    return math.ceil(now) - API_RETENTION + RETENTION_MARGIN
+
+
 def fetch_range(window: Window, rules: Rules, now: float) -> FetchRange:
     """[window.start - LOOKBACK, window.end), kept inside what the API serves."""
-    oldest = math.ceil(now) - API_RETENTION + RETENTION_MARGIN
-    return FetchRange(max(window.start - rules.lookback, oldest), window.end)
+    return FetchRange(max(window.start - rules.lookback, oldest_fetchable(now)), window.end)
 
 
 def error_info(exc: SlsError) -> ErrorInfo:
@@ -77,7 +81,7 @@ def _read_shipper(
         ):
             evaluator.add(page.tasks)
         newest = evaluator.newest_create_time
-        oldest = math.ceil(now) - API_RETENTION + RETENTION_MARGIN
+        oldest = oldest_fetchable(now)
         if rules.stall_timeout is not None and newest is None and span.start > oldest:
             # Nothing within LOOKBACK: find the newest task further back, so that stall
             # reminders keep their schedule (rare: only shippers that stopped).
@@ -88,39 +92,34 @@ def _read_shipper(
     verdict = evaluator.verdict()
     if error is not None:
         log.warning("cannot read %s: %s", ref, error)
-        return ShipperReport(
-            ref=ref,
-            failed=verdict.counts.failed,
-            succeeded=verdict.counts.succeeded,
-            running=verdict.running,
-            ratio=verdict.counts.ratio,
-            # Failures already seen are not lost: a breach they prove is reported.
-            breached=verdict.breached,
-            failed_tasks=verdict.reported_failed_tasks,
-            stuck_tasks=verdict.stuck_tasks,
-            error=error_info(error),
-            partial=verdict.tasks_seen > 0,
+    else:
+        log.debug(
+            "%s: %d tasks, %d failed, %d succeeded, %d running in window",
+            ref,
+            verdict.tasks_seen,
+            verdict.counts.failed,
+            verdict.counts.succeeded,
+            verdict.running,
         )
-    stall = stall_in_window(newest, window, rules)
-    log.debug(
-        "%s: %d tasks, %d failed, %d succeeded, %d running in window",
-        ref,
-        verdict.tasks_seen,
-        verdict.counts.failed,
-        verdict.counts.succeeded,
-        verdict.running,
-    )
+    read = error is None
     return ShipperReport(
         ref=ref,
         failed=verdict.counts.failed,
         succeeded=verdict.counts.succeeded,
         running=verdict.running,
         ratio=verdict.counts.ratio,
+        # After a failed read, failures already seen are not lost: a breach they prove is
+        # reported. Stall and resolved need the whole task list, so they wait for a read.
         breached=verdict.breached,
         failed_tasks=verdict.reported_failed_tasks,
         stuck_tasks=verdict.stuck_tasks,
-        stall=stall,
-        resolved=rules.notify_resolved and verdict.previous_breached and not verdict.breached,
+        stall=stall_in_window(newest, window, rules) if read else None,
+        resolved=read
+        and rules.notify_resolved
+        and verdict.previous_breached
+        and not verdict.breached,
+        error=None if read else error_info(error),
+        partial=not read and verdict.tasks_seen > 0,
     )
 
 
