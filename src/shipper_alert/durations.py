@@ -1,8 +1,11 @@
-"""Durations as operators write them: `90`, `90s`, `5m`, `1h30m`, `2d` (bare number = seconds)."""
+"""Times as operators write them: durations (`90`, `90s`, `5m`, `1h30m`, `2d`; a bare number
+is seconds) and ISO-8601 instants (a time without a zone means UTC)."""
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import datetime, timezone
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
@@ -32,3 +35,18 @@ def format_duration(seconds: int) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return sign + "".join(parts)
+
+
+def parse_iso_time(text: str) -> int:
+    """Epoch seconds of an ISO-8601 time; ValueError if it is not one.
+
+    A trailing `Z` is accepted (datetime.fromisoformat on Python 3.10 does not), and a
+    time without a zone is taken as UTC.
+    """
+    value = text.strip()
+    if value[-1:] in ("Z", "z"):
+        value = value[:-1] + "+00:00"
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return math.floor(moment.timestamp())

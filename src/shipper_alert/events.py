@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shipper_alert.config import Rules
+from shipper_alert.durations import parse_iso_time
 from shipper_alert.errors import EventError
 from shipper_alert.models import ShipperRef, Window
 
@@ -50,7 +51,7 @@ def parse_instant(value: Any, what: str) -> int:
         return math.floor(value)
     text = value.strip()
     try:
-        return math.floor(float(text)) if _is_number(text) else _parse_iso(text)
+        return math.floor(float(text)) if _is_number(text) else parse_iso_time(text)
     except (ValueError, OverflowError):
         raise EventError(
             f"{what} {value!r} is neither epoch seconds nor an ISO-8601 time "
@@ -64,16 +65,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _parse_iso(text: str) -> int:
-    # datetime.fromisoformat on Python 3.10 does not accept a trailing Z.
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return math.floor(moment.timestamp())
 
 
 def _kind(value: Any) -> str:

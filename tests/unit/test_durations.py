@@ -1,6 +1,6 @@
 import pytest
 
-from shipper_alert.durations import format_duration, parse_duration
+from shipper_alert.durations import format_duration, parse_duration, parse_iso_time
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,23 @@ def test_parse_duration_rejects_anything_else_naming_the_forms(text):
 def test_format_duration_round_trips(seconds, text):
     assert format_duration(seconds) == text
     assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "epoch"),
+    [
+        ("2026-11-28T08:00:00Z", 1795852800),
+        ("2026-11-28T08:00:00z", 1795852800),
+        ("2026-11-28T16:00:00+08:00", 1795852800),
+        ("2026-11-28T08:00:00", 1795852800),  # no zone: UTC
+        (" 2026-11-28T08:00:00.9Z ", 1795852800),
+    ],
+)
+def test_parse_iso_time(text, epoch):
+    assert parse_iso_time(text) == epoch
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01T00:00:00Z"])
+def test_parse_iso_time_rejects_other_text(text):
+    with pytest.raises(ValueError, match=r"."):
+        parse_iso_time(text)

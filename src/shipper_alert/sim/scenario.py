@@ -40,7 +40,6 @@ e.g. `projects[0].logstores[1].shippers[0].tasks[3].created: ...`.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import hashlib
 import json
 import os
@@ -52,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipper_alert import durations
 from shipper_alert.models import TASK_FAIL, TASK_RUNNING, TASK_STATUSES, TASK_SUCCESS
 from shipper_alert.sim.faults import Fault, FaultError
 
@@ -62,9 +62,6 @@ DEFAULT_ACCESS_KEY_SECRET = "sim-access-key-secret"  # noqa: S105
 
 DEFAULT_RETRY_DURATION = 300
 DEFAULT_GENERATED_DURATION = 60
-
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-_UNIT_SECONDS = (86400, 3600, 60, 1)
 
 
 class ScenarioError(ValueError):
@@ -92,13 +89,10 @@ def parse_duration(value: str | int) -> int:
         return value
     if not isinstance(value, str):
         raise ValueError(f"not a duration: {value!r}")
-    text = value.strip()
-    if text.isdigit():
-        return int(text)
-    match = _DURATION.fullmatch(text)
-    if not text or match is None:
-        raise ValueError(f"not a duration: {value!r} (use e.g. 90, 90s, 5m, 1h30m, 2d)")
-    return sum(int(n) * unit for n, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if n)
+    try:
+        return durations.parse_duration(value)
+    except ValueError:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 90, 90s, 5m, 1h30m, 2d)") from None
 
 
 def parse_offset(value: str | int) -> int:
@@ -121,17 +115,12 @@ def parse_instant(value: str | int | float) -> int:
     text = value.strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return int(float(text))
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = dt.datetime.fromisoformat(text)
+        return durations.parse_iso_time(text)
     except ValueError:
         raise ValueError(
             f"not a time: {value!r} (use epoch seconds or ISO-8601 like 2026-11-28T08:05:00Z)"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return int(parsed.timestamp())
 
 
 def resolve_time(value: str | int, reference: int) -> int:
