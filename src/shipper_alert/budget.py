@@ -22,10 +22,6 @@ class Deadline:
     def remaining(self) -> float:
         return max(0.0, self._at - self._clock())
 
-    @property
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
-
     def sub(self, fraction: float) -> Deadline:
         """A deadline that ends after `fraction` of the time this one has left."""
         return Deadline(self.remaining() * fraction, self._clock)

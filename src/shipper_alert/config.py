@@ -9,7 +9,6 @@ echoing a secret's value. Nothing else in the package reads `os.environ`.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import re
 import tempfile
 import urllib.parse
@@ -722,7 +721,3 @@ def load_settings(
     if inspection.settings is None:
         raise ConfigError(list(inspection.problems))
     return inspection.settings
-
-
-def log_level_number(settings: Settings) -> int:
-    return logging.getLevelName(settings.log_level)

@@ -130,7 +130,6 @@ def run(
         timezone_name=settings.timezone_name,
         shippers=tuple(reports),
         dry_run=settings.dry_run,
-        auto_retry=settings.auto_retry,
         function_name=getattr(getattr(context, "function", None), "name", None),
         request_id=getattr(context, "request_id", None),
         checked_at=int(started),

@@ -23,7 +23,6 @@ from typing import Any
 from shipper_alert.durations import format_duration
 
 log = logging.getLogger(__name__)
-TEMPLATE_PACKAGE = "shipper_alert"
 TEMPLATE_FOLDER = "templates"
 TEMPLATES = Path(__file__).with_name(TEMPLATE_FOLDER)
 

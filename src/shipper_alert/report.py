@@ -147,7 +147,6 @@ class Report:
     timezone_name: str
     shippers: tuple[ShipperReport, ...]
     dry_run: bool = False
-    auto_retry: bool = False
     function_name: str | None = None
     request_id: str | None = None
     checked_at: int = 0

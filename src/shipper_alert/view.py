@@ -20,10 +20,6 @@ class Limits:
     tasks: int | None = None  # task lines (failed and stuck) over the whole message
     groups: int | None = None  # message groups per shipper
 
-    @classmethod
-    def unlimited(cls) -> Limits:
-        return cls()
-
 
 @dataclass(frozen=True)
 class GroupView:
