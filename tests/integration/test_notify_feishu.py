@@ -267,3 +267,16 @@ def test_the_standin_refuses_a_malformed_post(standin, notifier):
         notifier.send(Outgoing("feishu", "t", "t", bad), timeout=5)
     assert caught.value.retryable is False
     assert "code 9499: Bad Request" in caught.value.detail
+
+
+def test_http_429_with_only_the_gateway_reset_header_waits_for_the_reset(standin, notifier, clock):
+    standin.fail_next(
+        Reply(
+            429,
+            {"code": 99991400, "msg": "request trigger frequency limit"},
+            {"x-ogw-ratelimit-reset": "4"},
+        )
+    )
+    result = deliver(notifier, one_failure(), clock)
+    assert (result.delivered, result.attempts) == (True, 2)
+    assert clock.sleeps == [4.0]

@@ -39,6 +39,8 @@ class DeliveryFailure(Exception):
 
     `partial` says some of the message already went out (email to some recipients): a
     person has been told, so the invocation must not fail and be retried by FC.
+    `status` and `body` keep the HTTP status and the (shortened) reply of an HTTP failure,
+    so a channel can read the service's error code without parsing `detail`.
     """
 
     def __init__(
@@ -48,12 +50,16 @@ class DeliveryFailure(Exception):
         retryable: bool,
         retry_after: float | None = None,
         partial: bool = False,
+        status: int | None = None,
+        body: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retryable = retryable
         self.retry_after = retry_after
         self.partial = partial
+        self.status = status
+        self.body = body
 
 
 class Notifier(ABC):

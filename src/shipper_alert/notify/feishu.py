@@ -32,7 +32,7 @@ https://open.larksuite.com/open-apis/bot/v2/hook/<token>).
   `code` is missing). Errors mostly come as HTTP 200 with a non-zero `code`.
   Retried (§8.2): 11232 (rate limited, "system pressure"), 99991400 (OpenAPI frequency
   limit, with or without HTTP 429), HTTP 429 and 5xx, timeouts, connection errors;
-  `x-ogw-ratelimit-reset` (seconds) is honoured on a rate-limit body. Not retried
+  `x-ogw-ratelimit-reset` (seconds) is honoured on a rate-limit body and on HTTP 429. Not retried
   (§8.3): 19021 (signature or timestamp), 19022 (IP allow-list), 19024 (keyword),
   9499 (bad request, also "request body over 20 K"), 19036 (size), and any other code.
 - Rate (§5.5): 5 a second and 100 a minute per bot; one message per check keeps far below.
@@ -83,6 +83,7 @@ BAD_REQUEST = 9499
 TOO_LARGE = 19036
 # A reset further away than this is not believed; the delivery's back-off applies.
 MAX_RESET_WAIT = 60.0
+RESET_HEADER = "x-ogw-ratelimit-reset"
 
 _HINTS = {
     SIGNATURE_REFUSED: "FEISHU_SECRET does not match the bot's signing secret, or this "
@@ -155,7 +156,7 @@ def interpret_reply(
 
 
 def _reset_wait(headers: Mapping[str, str]) -> float | None:
-    seconds = retry_after_seconds(headers.get("x-ogw-ratelimit-reset"))
+    seconds = retry_after_seconds(headers.get(RESET_HEADER))
     if seconds is None or seconds > MAX_RESET_WAIT:
         return None
     return seconds
@@ -211,7 +212,16 @@ class FeishuNotifier(HttpNotifier):
             timestamp = str(int(self._clock()))
             payload = signed(payload, timestamp, sign(self._settings.secret.reveal(), timestamp))
         body = encode_body(payload)
-        response = post(self._session, SERVICE, url, timeout, data=body, headers=JSON_HEADERS)
+        response = post(
+            self._session,
+            SERVICE,
+            url,
+            timeout,
+            data=body,
+            headers=JSON_HEADERS,
+            # Feishu's OpenAPI gateway says when its window resets in its own header (§5.4).
+            rate_limit_headers=("Retry-After", RESET_HEADER),
+        )
         reply = json_body(response, where)
         failure = interpret_reply(reply, where, response.headers)
         if failure is not None:

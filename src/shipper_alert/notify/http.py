@@ -15,7 +15,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
@@ -75,8 +75,13 @@ def post(
     data: bytes | None = None,
     headers: dict[str, str] | None = None,
     params: dict[str, str] | None = None,
+    rate_limit_headers: Sequence[str] = ("Retry-After",),
 ) -> requests.Response:
-    """POST once; raise DeliveryFailure for transport errors and non-2xx statuses."""
+    """POST once; raise DeliveryFailure for transport errors and non-2xx statuses.
+
+    On a 429 the first of `rate_limit_headers` present says how long to wait (seconds or
+    an HTTP date); services that name it otherwise pass their own header names.
+    """
     where = f"{service} ({redact_url(url)})"
     try:
         response = session.post(
@@ -100,13 +105,13 @@ def post(
     status = response.status_code
     if 200 <= status < 300:
         return response
-    detail = f"{where}: HTTP {status}: {excerpt(response.content)}"
+    body = excerpt(response.content)
+    detail = f"{where}: HTTP {status}: {body}"
     if status == 429:
-        after = retry_after_seconds(response.headers.get("Retry-After"))
-        raise DeliveryFailure(detail, retryable=True, retry_after=after)
-    if status >= 500:
-        raise DeliveryFailure(detail, retryable=True)
-    raise DeliveryFailure(detail, retryable=False)
+        waits = (retry_after_seconds(response.headers.get(name)) for name in rate_limit_headers)
+        after = next((wait for wait in waits if wait is not None), None)
+        raise DeliveryFailure(detail, retryable=True, retry_after=after, status=status, body=body)
+    raise DeliveryFailure(detail, retryable=status >= 500, status=status, body=body)
 
 
 def json_body(response: requests.Response, service: str) -> dict[str, Any]:

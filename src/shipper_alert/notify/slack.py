@@ -246,12 +246,16 @@ class SlackNotifier(HttpNotifier):
 
 def _explained(failure: DeliveryFailure) -> DeliveryFailure:
     """`failure` with what the operator should do about Slack's error code, if known."""
-    code = failure.detail.rsplit(": ", 1)[-1].strip()
+    code = (failure.body or "").strip()  # Slack answers errors as a plain-text code
     hint = _HINTS.get(code)
     if hint is None:
         return failure
     if hint.startswith("BUG"):
         log.error("slack rejected shipper-alert's payload (%s); please report this", code)
     return DeliveryFailure(
-        f"{failure.detail} ({hint})", retryable=failure.retryable, retry_after=failure.retry_after
+        f"{failure.detail} ({hint})",
+        retryable=failure.retryable,
+        retry_after=failure.retry_after,
+        status=failure.status,
+        body=failure.body,
     )
