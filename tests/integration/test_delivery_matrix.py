@@ -302,9 +302,16 @@ def test_auto_retry_is_requested_and_said_in_the_message(world):
         "task-fail-1",
         "task-fail-2",
     ]
-    assert '"requested": true' in received_text(world, "webhook").replace(" ", "").replace(
-        '":true', '": true'
-    )
+    (document,) = world.standins["webhook"].messages()
+    (alert,) = document["alerts"]
+    assert alert["autoRetry"] == {
+        "requested": True,
+        "ok": True,
+        "error": None,
+        "taskCount": 2,
+        "taskIds": ["task-fail-1", "task-fail-2"],
+        "taskIdsOmitted": 0,
+    }
 
 
 def test_debug_logging_shows_no_secret_on_any_path(world, caplog, capsys):
