@@ -85,7 +85,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from shipper_alert import __version__
 from shipper_alert.config import EmailSettings
 from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
-from shipper_alert.redact import MASK
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer, one_line
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView
@@ -366,7 +366,9 @@ class EmailNotifier(Notifier):
         if temporary:
             parts.append("refused for now: " + "; ".join(f"{a}: {r}" for a, r in temporary.items()))
         raise DeliveryFailure(
-            self._scrub("; ".join(parts)), retryable=bool(temporary), partial=bool(accepted)
+            SecretScrubber.scrub("; ".join(parts)),
+            retryable=bool(temporary),
+            partial=bool(accepted),
         )
 
     def close(self) -> None:
@@ -380,12 +382,6 @@ class EmailNotifier(Notifier):
         if s.transport == "ses":
             return f"email (ses {s.ses_region})"
         return f"email (smtp {s.smtp_host}:{s.smtp_port})"
-
-    def _scrub(self, text: str) -> str:
-        password = self.settings.smtp_password
-        if password and password.reveal():
-            text = text.replace(password.reveal(), MASK)
-        return text
 
     def _send_smtp(
         self, message: EmailMessage, recipients: list[str], timeout: float
@@ -428,7 +424,7 @@ class EmailNotifier(Notifier):
             self._discard(client)
             failure = smtp_failure(exc, self._where())
             raise DeliveryFailure(
-                self._scrub(failure.detail), retryable=failure.retryable
+                SecretScrubber.scrub(failure.detail), retryable=failure.retryable
             ) from None
         # Sent: a failing QUIT must not turn a delivered message into a retry.
         try:
