@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timezone
 
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_FRACTION = re.compile(r"(?<=:\d\d)\.(\d+)")
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
@@ -40,12 +41,14 @@ def format_duration(seconds: int) -> str:
 def parse_iso_time(text: str) -> int:
     """Epoch seconds of an ISO-8601 time; ValueError if it is not one.
 
-    A trailing `Z` is accepted (datetime.fromisoformat on Python 3.10 does not), and a
-    time without a zone is taken as UTC.
+    A trailing `Z` and fractions of any length are accepted (datetime.fromisoformat on
+    Python 3.10, FC's runtime, takes neither: only 3 or 6 digits), and a time without a
+    zone is taken as UTC.
     """
     value = text.strip()
     if value[-1:] in ("Z", "z"):
         value = value[:-1] + "+00:00"
+    value = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), value, count=1)
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
