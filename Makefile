@@ -22,7 +22,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
-	$(BIN)/python -m shipper_alert.demo
+	$(BIN)/python -m shipper_alert_dev.demo
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

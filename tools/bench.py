@@ -130,7 +130,7 @@ def main() -> int:
     from aliyun.log import LogClient  # noqa: PLC0415 - the baseline, a dev dependency
 
     from shipper_alert.handler import run  # noqa: PLC0415
-    from shipper_alert.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET  # noqa: PLC0415
+    from shipper_alert_dev.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET  # noqa: PLC0415
 
     ours_import = cold_import_us("index", args.import_runs)
     base_import = cold_import_us("aliyun.log", args.import_runs)

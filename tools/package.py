@@ -1,8 +1,8 @@
 """`make package`: the FC code package, dist/shipper-alert-fc.zip.
 
-Holds `index.py`, the `shipper_alert` package without what only runs on a laptop (the SLS
-simulator, the chat-service stand-ins, the demo) and the runtime dependencies of
-requirements.txt, installed for FC's python3.10 on x86_64 Linux from binary wheels.
+Holds `index.py`, the whole `shipper_alert` package (what never ships lives in
+`shipper_alert_dev`) and the runtime dependencies of requirements.txt, installed for FC's
+python3.10 on x86_64 Linux from binary wheels.
 Prints the size of the zip and of each top-level entry, so the package stays small.
 """
 
@@ -17,8 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build" / "package"
 ZIP = ROOT / "dist" / "shipper-alert-fc.zip"
-# Laptop-only parts of the package, never shipped to FC.
-EXCLUDED = {"sim", "standins", "demo.py", "__pycache__"}
 FC_PYTHON = "3.10"
 FC_PLATFORM = "manylinux2014_x86_64"
 
@@ -29,7 +27,7 @@ def _copy_sources() -> None:
     shutil.copytree(
         source,
         BUILD / "shipper_alert",
-        ignore=lambda folder, names: [n for n in names if n in EXCLUDED or n.endswith(".pyc")],
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
 
 

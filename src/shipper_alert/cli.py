@@ -42,10 +42,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("validate", help="print the effective configuration and every problem")
 
-    sim = commands.add_parser("sim", help="run the local SLS simulator")
-    from shipper_alert.sim.cli import add_arguments  # noqa: PLC0415
-
-    add_arguments(sim)
+    # Listed for --help only: `main` hands `sim ...` to the simulator's own parser, so that
+    # the development package (not in the FC zip) is imported only when the simulator runs.
+    commands.add_parser("sim", help="run the local SLS simulator (development checkouts)")
     return parser
 
 
@@ -124,6 +123,9 @@ def _validate(out: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sim"]:
+        return _sim(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING,
@@ -132,8 +134,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     )
     if args.command == "check":
         return _check(args, out)
-    if args.command == "validate":
-        return _validate(out)
-    from shipper_alert.sim.cli import run as run_sim  # noqa: PLC0415
+    return _validate(out)
 
-    return run_sim(args)
+
+def _sim(argv: list[str]) -> int:
+    try:
+        from shipper_alert_dev.sim.cli import main as run_sim  # noqa: PLC0415
+    except ImportError:
+        print(
+            "shipper-alert: the simulator is not part of the FC package; "
+            "run it from a checkout (make demo, or python -m shipper_alert sim)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    return run_sim(argv)

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 import requests
 
-from shipper_alert.sim import (
+from shipper_alert.sls import signing
+from shipper_alert_dev.sim import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
     SimClock,
     SlsSimulator,
 )
-from shipper_alert.sls import signing
 
 
 @pytest.fixture

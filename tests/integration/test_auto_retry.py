@@ -7,9 +7,9 @@ from shipper_alert.check import auto_retry, run_checks
 from shipper_alert.config import Rules
 from shipper_alert.models import ShipperRef, Window
 from shipper_alert.redact import Secret
-from shipper_alert.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, Fault
 from shipper_alert.sls.client import SlsClient
 from shipper_alert.sls.credentials import Credentials
+from shipper_alert_dev.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, Fault
 
 
 def scenario(failures):

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from shipper_alert.cli import main
-from shipper_alert.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
+from shipper_alert_dev.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
 
 SCENARIO = {
     "projects": [

@@ -18,13 +18,13 @@ from shipper_alert.config import CHANNEL_VARIABLES
 from shipper_alert.errors import NotDeliveredError
 from shipper_alert.notify.slack import SlackNotifier
 from shipper_alert.reminders import FILE_NAME
-from shipper_alert.standins.base import Reply
-from shipper_alert.standins.dingtalk import DingTalkStandIn
-from shipper_alert.standins.feishu import FeishuStandIn
-from shipper_alert.standins.slack import SlackStandIn
-from shipper_alert.standins.smtp import SmtpStandIn
-from shipper_alert.standins.webhook import WebhookStandIn
-from shipper_alert.standins.wecom import WeComStandIn
+from shipper_alert_dev.standins.base import Reply
+from shipper_alert_dev.standins.dingtalk import DingTalkStandIn
+from shipper_alert_dev.standins.feishu import FeishuStandIn
+from shipper_alert_dev.standins.slack import SlackStandIn
+from shipper_alert_dev.standins.smtp import SmtpStandIn
+from shipper_alert_dev.standins.webhook import WebhookStandIn
+from shipper_alert_dev.standins.wecom import WeComStandIn
 
 KEY_ID = "LTAI-matrix-key-id"
 KEY_SECRET = "matrix-access-key-secret"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from shipper_alert.demo import SCENARIO, make_standins, run_delivery, run_dry_checks
-from shipper_alert.sim import Scenario, SlsSimulator
+from shipper_alert_dev.demo import SCENARIO, make_standins, run_delivery, run_dry_checks
+from shipper_alert_dev.sim import Scenario, SlsSimulator
 
 
 def test_the_demo_checks_show_failing_stuck_stalled_resolved_and_healthy_shippers(

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from shipper_alert.standins.base import Reply
-from shipper_alert.standins.dingtalk import DingTalkStandIn
-from shipper_alert.standins.fc import FcCredential, FcStandIn
+from shipper_alert_dev.standins.base import Reply
+from shipper_alert_dev.standins.dingtalk import DingTalkStandIn
+from shipper_alert_dev.standins.fc import FcCredential, FcStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "fc.py"
@@ -242,7 +242,11 @@ def test_the_uploaded_code_is_the_package_without_the_laptop_parts(fc, env, code
     assert "shipper_alert/handler.py" in names
     assert any(n.startswith("requests/") for n in names)
     assert any(n.startswith("jinja2/") for n in names)
-    laptop_only = ("shipper_alert/sim/", "shipper_alert/standins/", "shipper_alert/demo.py")
+    laptop_only = (
+        "shipper_alert_dev/sim/",
+        "shipper_alert_dev/standins/",
+        "shipper_alert_dev/demo.py",
+    )
     assert [n for n in names if n.startswith(laptop_only)] == []
 
 

@@ -12,7 +12,7 @@ import pytest
 import index
 from shipper_alert.errors import ConfigError, EventError
 from shipper_alert.handler import run
-from shipper_alert.sim import Fault
+from shipper_alert_dev.sim import Fault
 
 KEY_ID = "LTAI-handler-test"
 KEY_SECRET = "handler-secret-value"

@@ -20,8 +20,8 @@ from shipper_alert.notify.dingtalk import DingTalkNotifier
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
-from shipper_alert.standins.base import Reply
-from shipper_alert.standins.dingtalk import DingTalkStandIn, expected_sign
+from shipper_alert_dev.standins.base import Reply
+from shipper_alert_dev.standins.dingtalk import DingTalkStandIn, expected_sign
 
 TOKEN = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 SECRET = "SECd1f0e2c3b4a5968778695a4b3c2d1e0f"

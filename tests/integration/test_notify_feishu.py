@@ -18,8 +18,8 @@ from shipper_alert.notify.delivery import DeliveryResult, deliver_all
 from shipper_alert.notify.feishu import FeishuNotifier
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
-from shipper_alert.standins.base import Reply
-from shipper_alert.standins.feishu import FeishuStandIn, expected_sign, nodes
+from shipper_alert_dev.standins.base import Reply
+from shipper_alert_dev.standins.feishu import FeishuStandIn, expected_sign, nodes
 
 TOKEN = "feishu-test-hook-token-0123"
 SECRET = "orbit-test-secret"

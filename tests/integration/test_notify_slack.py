@@ -17,8 +17,8 @@ from shipper_alert.notify.delivery import DeliveryResult, deliver_all
 from shipper_alert.notify.slack import MAX_BLOCKS_JSON_CHARS, SlackNotifier
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
-from shipper_alert.standins.base import Reply
-from shipper_alert.standins.slack import SlackStandIn, measure
+from shipper_alert_dev.standins.base import Reply
+from shipper_alert_dev.standins.slack import SlackStandIn, measure
 
 TOKEN = "slack-test-token"
 TASK_ID = re.compile(r"task-\d{5}")

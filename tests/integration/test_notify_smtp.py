@@ -30,7 +30,7 @@ from shipper_alert.notify.mail import MAX_MESSAGE_BYTES, EmailNotifier, wire_byt
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert.report import ErrorInfo, Report, RetryOutcome
-from shipper_alert.standins.smtp import AuthAttempt, ReceivedMail, SmtpStandIn
+from shipper_alert_dev.standins.smtp import AuthAttempt, ReceivedMail, SmtpStandIn
 
 SENDER = "Shipper Alerts <alerts@example.com>"
 TO = ("ops@example.com", "oncall@example.com")

@@ -19,8 +19,8 @@ from shipper_alert.notify.delivery import DeliveryResult, deliver_all
 from shipper_alert.notify.webhook import MAX_BODY_BYTES, WebhookNotifier
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
-from shipper_alert.standins.base import Reply
-from shipper_alert.standins.webhook import WebhookStandIn
+from shipper_alert_dev.standins.base import Reply
+from shipper_alert_dev.standins.webhook import WebhookStandIn
 
 TOKEN = "webhook-test-token-7f3a"
 SCHEMA = json.loads(

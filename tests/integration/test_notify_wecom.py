@@ -19,8 +19,8 @@ from shipper_alert.notify.wecom import WeComNotifier
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
-from shipper_alert.standins.base import Reply
-from shipper_alert.standins.wecom import WeComStandIn
+from shipper_alert_dev.standins.base import Reply
+from shipper_alert_dev.standins.wecom import WeComStandIn
 
 KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 NOW = 1795853105.0  # 08:05:05 UTC: 55 s to the next whole minute

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aliyun.log import LogClient, LogException
 
-from shipper_alert.sim import Fault, SlsSimulator
+from shipper_alert_dev.sim import Fault, SlsSimulator
 
 HOUR = 3600
 SPECIAL_LOGSTORE = "we ird&name=x+y/中"

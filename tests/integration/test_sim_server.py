@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 import requests
 
-from shipper_alert.sim import (
+from shipper_alert.sls import signing
+from shipper_alert_dev.sim import (
     API_GET_SHIPPER_STATUS,
     API_LIST_SHIPPER,
     Fault,
@@ -31,8 +32,7 @@ from shipper_alert.sim import (
     SlsSimulator,
     cli,
 )
-from shipper_alert.sim.server import loopback_address, project_from_host
-from shipper_alert.sls import signing
+from shipper_alert_dev.sim.server import loopback_address, project_from_host
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = "/logstores/l/shipper/s/tasks"
@@ -1149,7 +1149,7 @@ def test_cli_refuses_bad_input(argv, error):
 def test_cli_stops_cleanly_on_sigterm(tmp_path):
     code = (
         "import argparse, sys\n"
-        "from shipper_alert.sim import cli\n"
+        "from shipper_alert_dev.sim import cli\n"
         "parser = argparse.ArgumentParser()\n"
         "cli.add_arguments(parser)\n"
         "sys.exit(cli.run(parser.parse_args(sys.argv[1:])))\n"

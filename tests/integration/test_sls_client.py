@@ -18,17 +18,6 @@ import pytest
 
 from shipper_alert.budget import Deadline
 from shipper_alert.redact import Secret
-from shipper_alert.sim import (
-    API_GET_SHIPPER_STATUS,
-    API_LIST_LOGSTORES,
-    API_LIST_SHIPPER,
-    API_RETRY_SHIPPER_TASK,
-    DEFAULT_ACCESS_KEY_ID,
-    DEFAULT_ACCESS_KEY_SECRET,
-    Fault,
-    SimClock,
-    SlsSimulator,
-)
 from shipper_alert.sls import signing
 from shipper_alert.sls.client import Credentials, SlsClient
 from shipper_alert.sls.errors import (
@@ -39,6 +28,17 @@ from shipper_alert.sls.errors import (
     SlsNotFoundError,
     SlsRequestError,
     SlsTransientError,
+)
+from shipper_alert_dev.sim import (
+    API_GET_SHIPPER_STATUS,
+    API_LIST_LOGSTORES,
+    API_LIST_SHIPPER,
+    API_RETRY_SHIPPER_TASK,
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    Fault,
+    SimClock,
+    SlsSimulator,
 )
 
 PROJECT, LOGSTORE, SHIPPER = "proj", "logs", "ship"

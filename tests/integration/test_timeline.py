@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from shipper_alert.handler import run
-from shipper_alert.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, SimClock
+from shipper_alert_dev.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, SimClock
 
 T0 = 1795852800  # 2026-11-28T08:00:00Z, the first trigger
 INTERVAL = 300

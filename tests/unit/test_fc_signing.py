@@ -8,7 +8,7 @@ import email.utils
 import pytest
 from fc2.auth import Auth
 
-from shipper_alert.standins.fc import (
+from shipper_alert_dev.standins.fc import (
     FcApiError,
     FcCredential,
     authorization,

@@ -23,7 +23,7 @@ from shipper_alert.notify.feishu import (
 from shipper_alert.notify.registry import build_notifiers
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
-from shipper_alert.standins.feishu import nodes, post_problem
+from shipper_alert_dev.standins.feishu import nodes, post_problem
 
 FEISHU_URL = "https://open.feishu.cn/open-apis/bot/v2/hook/unit-test-hook-token"
 LARK_URL = "https://open.larksuite.com/open-apis/bot/v2/hook/unit-test-hook-token"

@@ -1,7 +1,7 @@
 """Slack payload building: Block Kit shape, the limits of channels.md §2.5, and escaping.
 
 Limits are checked with the stand-in's own validator and measure
-(`shipper_alert.standins.slack`), so "fits" means what the stand-in would accept.
+(`shipper_alert_dev.standins.slack`), so "fits" means what the stand-in would accept.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from shipper_alert.notify.slack import (
 )
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
-from shipper_alert.standins.slack import blocks_problem, measure
+from shipper_alert_dev.standins.slack import blocks_problem, measure
 
 URL = "https://hooks.slack.com/services/T0000/B0000/unit-test-token"
 TASK_ID = re.compile(r"task-\d{5}")

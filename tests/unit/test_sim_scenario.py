@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shipper_alert.sim import (
+from shipper_alert_dev.sim import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
     Fault,
@@ -25,8 +25,8 @@ from shipper_alert.sim import (
     parse_duration,
     parse_instant,
 )
-from shipper_alert.sim.faults import FaultSet
-from shipper_alert.sim.scenario import parse_offset, resolve_time
+from shipper_alert_dev.sim.faults import FaultSet
+from shipper_alert_dev.sim.scenario import parse_offset, resolve_time
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = 1_764_316_800  # 2025-11-28T08:00:00Z

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 
-from shipper_alert.standins.base import Received, Reply, StandIn
+from shipper_alert_dev.standins.base import Received, Reply, StandIn
 
 PATH = "/cgi-bin/webhook/send"
 MAX_CONTENT_BYTES = {"markdown": 4096, "text": 2048}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shipper_alert.standins.base import Received, Reply, StandIn
+from shipper_alert_dev.standins.base import Received, Reply, StandIn
 
 MAX_BODY_BYTES = 1_000_000
 

@@ -51,8 +51,9 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from shipper_alert.models import TASK_FAIL, TASK_RUNNING, TASK_STATUSES, TASK_SUCCESS
-from shipper_alert.sim.clock import Clock, RealClock
-from shipper_alert.sim.faults import (
+from shipper_alert.sls import signing
+from shipper_alert_dev.sim.clock import Clock, RealClock
+from shipper_alert_dev.sim.faults import (
     API_GET_SHIPPER_STATUS,
     API_LIST_LOGSTORES,
     API_LIST_SHIPPER,
@@ -61,8 +62,7 @@ from shipper_alert.sim.faults import (
     Fault,
     FaultSet,
 )
-from shipper_alert.sim.scenario import Credential, Scenario, ShipperSpec
-from shipper_alert.sls import signing
+from shipper_alert_dev.sim.scenario import Credential, Scenario, ShipperSpec
 
 logger = logging.getLogger(__name__)
 

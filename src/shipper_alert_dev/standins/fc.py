@@ -60,7 +60,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from shipper_alert.standins.base import Received, Reply, StandIn
+from shipper_alert_dev.standins.base import Received, Reply, StandIn
 
 API_VERSION = "2016-08-15"
 # "客户端需要保证生成的时间与函数计算服务端的时间相差不超过15分钟" (§11.8)

@@ -11,8 +11,8 @@ line (sim/cli.py).
         sim.inject(Fault(status=500, error_code="InternalServerError", times=2))
 """
 
-from shipper_alert.sim.clock import Clock, RealClock, SimClock
-from shipper_alert.sim.faults import (
+from shipper_alert_dev.sim.clock import Clock, RealClock, SimClock
+from shipper_alert_dev.sim.faults import (
     API_GET_SHIPPER_STATUS,
     API_LIST_LOGSTORES,
     API_LIST_SHIPPER,
@@ -22,7 +22,7 @@ from shipper_alert.sim.faults import (
     Fault,
     FaultError,
 )
-from shipper_alert.sim.scenario import (
+from shipper_alert_dev.sim.scenario import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
     Credential,
@@ -37,7 +37,7 @@ from shipper_alert.sim.scenario import (
     parse_duration,
     parse_instant,
 )
-from shipper_alert.sim.server import ApiError, ReceivedRequest, SlsSimulator
+from shipper_alert_dev.sim.server import ApiError, ReceivedRequest, SlsSimulator
 
 __all__ = [
     "APIS",

@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from shipper_alert.standins.base import Received, Reply, StandIn
+from shipper_alert_dev.standins.base import Received, Reply, StandIn
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000

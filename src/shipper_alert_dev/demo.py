@@ -92,12 +92,12 @@ def run_dry_checks(
 
 
 def make_standins() -> dict:
-    from shipper_alert.standins.dingtalk import DingTalkStandIn  # noqa: PLC0415
-    from shipper_alert.standins.feishu import FeishuStandIn  # noqa: PLC0415
-    from shipper_alert.standins.slack import SlackStandIn  # noqa: PLC0415
-    from shipper_alert.standins.smtp import SmtpStandIn  # noqa: PLC0415
-    from shipper_alert.standins.webhook import WebhookStandIn  # noqa: PLC0415
-    from shipper_alert.standins.wecom import WeComStandIn  # noqa: PLC0415
+    from shipper_alert_dev.standins.dingtalk import DingTalkStandIn  # noqa: PLC0415
+    from shipper_alert_dev.standins.feishu import FeishuStandIn  # noqa: PLC0415
+    from shipper_alert_dev.standins.slack import SlackStandIn  # noqa: PLC0415
+    from shipper_alert_dev.standins.smtp import SmtpStandIn  # noqa: PLC0415
+    from shipper_alert_dev.standins.webhook import WebhookStandIn  # noqa: PLC0415
+    from shipper_alert_dev.standins.wecom import WeComStandIn  # noqa: PLC0415
 
     return {
         "dingtalk": DingTalkStandIn(secret=DEMO_DINGTALK_SECRET),
@@ -197,7 +197,7 @@ def _print_received(standins: dict, out) -> None:
 
 
 def main() -> int:
-    from shipper_alert.sim import Scenario, SlsSimulator  # noqa: PLC0415
+    from shipper_alert_dev.sim import Scenario, SlsSimulator  # noqa: PLC0415
 
     started = time.monotonic()
     scenario = Scenario.load(SCENARIO)

@@ -53,7 +53,7 @@ from typing import Any
 
 from shipper_alert import durations
 from shipper_alert.models import TASK_FAIL, TASK_RUNNING, TASK_STATUSES, TASK_SUCCESS
-from shipper_alert.sim.faults import Fault, FaultError
+from shipper_alert_dev.sim.faults import Fault, FaultError
 
 # The simulator's own made-up credentials, accepted when a scenario names none. They open
 # nothing but a local simulator, so they are not secrets.

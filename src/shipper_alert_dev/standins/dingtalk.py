@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from shipper_alert.standins.base import Received, Reply, StandIn
+from shipper_alert_dev.standins.base import Received, Reply, StandIn
 
 PATH = "/robot/send"
 DEFAULT_TOKEN = "dingtalk-test-token"  # noqa: S105 - the stand-in's own made-up token

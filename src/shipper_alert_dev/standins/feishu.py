@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from shipper_alert.standins.base import Received, Reply, StandIn
+from shipper_alert_dev.standins.base import Received, Reply, StandIn
 
 PATH_PREFIX = "/open-apis/bot/v2/hook/"
 MAX_BODY_BYTES = 20_000

@@ -1,8 +1,9 @@
 """`python -m shipper_alert sim`: run the local SLS simulator until Ctrl-C or SIGTERM.
 
-The package's command line wires `add_arguments` and `run` into its `sim` subcommand. The
-simulator prints its endpoint and the (made-up, non-secret) credentials it accepts, in the
-environment-variable form the function reads, then serves until it is stopped.
+The package's command line hands its `sim` arguments to `main`; it is a development tool,
+not part of the FC package. The simulator prints its endpoint and the (made-up, non-secret)
+credentials it accepts, in the environment-variable form the function reads, then serves
+until it is stopped.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from shipper_alert.sim.clock import Clock, RealClock, SimClock
-from shipper_alert.sim.scenario import Scenario, ScenarioError, parse_instant
-from shipper_alert.sim.server import DATE_TOLERANCE_SECONDS, SlsSimulator, loopback_address
+from shipper_alert_dev.sim.clock import Clock, RealClock, SimClock
+from shipper_alert_dev.sim.scenario import Scenario, ScenarioError, parse_instant
+from shipper_alert_dev.sim.server import DATE_TOLERANCE_SECONDS, SlsSimulator, loopback_address
 
 DEFAULT_SCENARIO = Path("scenarios") / "demo.json"
 
@@ -52,6 +53,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="accept requests whose Date is more than 15 minutes from the simulated clock",
     )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="shipper-alert sim", description="Run the local SLS simulator on loopback."
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 def run(
