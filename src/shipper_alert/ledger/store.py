@@ -90,28 +90,27 @@ class FileStore(Store):
         except OSError as exc:
             raise LedgerError(f"cannot read {self.description}/{name}: {exc.strerror}") from None
 
+    def _write_aside(self, path: Path, body: bytes) -> str:
+        """`body` in a new temporary file beside `path`; its name."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ledger-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+        return tmp
+
     def replace(self, name: str, body: bytes) -> None:
-        path = self._path(name)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ledger-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(body)
-            os.replace(tmp, path)
+            os.replace(self._write_aside(self._path(name), body), self._path(name))
         except OSError as exc:
             raise LedgerError(f"cannot write {self.description}/{name}: {exc.strerror}") from None
 
     def create(self, name: str, body: bytes) -> bool:
         # Written aside, then linked into place: link() refuses an existing name, and a
         # reader never sees a claim without its body.
-        path = self._path(name)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".claim-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(body)
+            tmp = self._write_aside(self._path(name), body)
             try:
-                os.link(tmp, path)
+                os.link(tmp, self._path(name))
             except FileExistsError:
                 return False
             finally:
