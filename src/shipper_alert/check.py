@@ -17,6 +17,7 @@ from typing import Protocol
 
 from shipper_alert.config import Rules
 from shipper_alert.evaluate import WindowEvaluator, stall_in_window
+from shipper_alert.history import HistoryRecorder
 from shipper_alert.models import WILDCARD, ShipperRef, Task, Window
 from shipper_alert.reminders import ReminderState
 from shipper_alert.report import ErrorInfo, RetryOutcome, ShipperReport
@@ -24,7 +25,8 @@ from shipper_alert.sls.errors import SlsError
 
 log = logging.getLogger(__name__)
 
-API_RETENTION = 48 * 3600  # GetShipperStatus serves the last 48 hours (sls-api.md §2.1)
+# GetShipperStatus serves the last 48 hours, https://www.alibabacloud.com/help/doc-detail/29027.htm
+API_RETENTION = 48 * 3600
 # Keep fetch ranges this far inside the 48 hours, for clock skew between FC and SLS.
 RETENTION_MARGIN = 300
 
@@ -70,16 +72,26 @@ def error_info(exc: SlsError) -> ErrorInfo:
 
 
 def _read_shipper(
-    client: ShipperReader, ref: ShipperRef, window: Window, rules: Rules, now: float
+    client: ShipperReader,
+    ref: ShipperRef,
+    window: Window,
+    rules: Rules,
+    now: float,
+    history: tuple[Window, ...] = (),
 ) -> ShipperReport:
-    span = fetch_range(window, rules, now)
+    # Reach back over every earlier window judged here (the previous one for resolved,
+    # the policy's history), so that each sees the tasks its own check saw.
+    reach = min([window.previous().start] + [w.start for w in history])
+    span = fetch_range(Window(reach, window.end), rules, now)
     evaluator = WindowEvaluator(window, rules)
+    recorder = HistoryRecorder(history, rules)
     error: SlsError | None = None
     try:
         for page in client.iter_task_pages(
             ref.project, ref.logstore, ref.shipper, span.start, span.end
         ):
             evaluator.add(page.tasks)
+            recorder.add(page.tasks)
         newest = evaluator.newest_create_time
         oldest = oldest_fetchable(now)
         if rules.stall_timeout is not None and newest is None and span.start > oldest:
@@ -120,6 +132,7 @@ def _read_shipper(
         and not verdict.breached,
         error=None if read else error_info(error),
         partial=not read and verdict.tasks_seen > 0,
+        history=recorder.result() if read and history else None,
     )
 
 
@@ -172,6 +185,7 @@ def run_checks(
     rules: Rules,
     now: float,
     workers: int = 8,
+    history: tuple[Window, ...] = (),
 ) -> list[ShipperReport]:
     """Read and evaluate every shipper (patterns expanded); one report each, sorted."""
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shipper") as pool:
@@ -187,7 +201,7 @@ def run_checks(
         unique = list(dict.fromkeys(refs))
 
         def read(ref: ShipperRef) -> ShipperReport:
-            return _read_shipper(client, ref, window, rules, now)
+            return _read_shipper(client, ref, window, rules, now, history)
 
         reports.extend(pool.map(read, unique))
     return sorted(reports, key=lambda r: str(r.ref))

@@ -20,6 +20,8 @@ from typing import Any
 
 from shipper_alert.durations import format_duration, parse_duration
 from shipper_alert.errors import ConfigError
+from shipper_alert.ledger.settings import STATE_URL, LedgerSettings  # noqa: F401 - a variable name
+from shipper_alert.ledger.settings import read as read_ledger_settings
 from shipper_alert.models import ShipperRef
 from shipper_alert.redact import Secret, redact_url
 from shipper_alert.sls.credentials import Credentials
@@ -202,6 +204,7 @@ class Settings:
     template_dir: Path | None = None
     log_level: str = "INFO"
     state_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+    ledger: LedgerSettings | None = None  # STATE_URL
 
 
 @dataclass(frozen=True)
@@ -684,6 +687,7 @@ def inspect_settings(
     template_dir = _read_template_dir(reader)
     log_level = reader.choice(LOG_LEVEL, "info", tuple(lv.lower() for lv in LOG_LEVELS)) or "info"
     channels = _read_channels(reader)
+    ledger = read_ledger_settings(reader, _context_region(context))
     if (
         not effective_dry_run
         and not channels.enabled()
@@ -709,6 +713,7 @@ def inspect_settings(
             dry_run=effective_dry_run,
             template_dir=template_dir,
             log_level=log_level.upper(),
+            ledger=ledger,
         )
     return Inspection(settings, tuple(reader.problems), tuple(reader.shown.values()))
 

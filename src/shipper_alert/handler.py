@@ -1,4 +1,5 @@
-"""The FC handler: event -> config -> fetch -> evaluate -> render -> deliver -> result.
+"""The FC handler: event -> config -> fetch -> evaluate -> notify policy -> render -> deliver
+-> result.
 
 `handler(event, context)` returns the result JSON string of the contract ("Result and
 failure") and raises, so that FC records a failed invocation, when the configuration or
@@ -23,6 +24,7 @@ from shipper_alert.errors import NotDeliveredError
 from shipper_alert.events import decode_event, resolve_window
 from shipper_alert.logs import configure_logging
 from shipper_alert.models import Window
+from shipper_alert.policy_run import PolicyRun
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.report import Report
 
@@ -46,6 +48,7 @@ class Outcome:
     messages: list = field(default_factory=list)  # Outgoing
     deliveries: list = field(default_factory=list)  # DeliveryResult
     result: dict[str, Any] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)  # ledger mode and note
 
     @property
     def something_went_out(self) -> bool:
@@ -112,6 +115,9 @@ def run(
     from shipper_alert.sls.client import SlsClient  # noqa: PLC0415
 
     state = ReminderState(settings.state_dir)
+    # --- notification policy: which windows this check decides, with or without a ledger
+    policy = PolicyRun.start(settings, spec.kind, window, context, now, function_timeout(context))
+    # ---
     with SlsClient(
         settings.endpoint,
         settings.credentials,
@@ -119,10 +125,13 @@ def run(
         clock=now,
         sleep=sleep,
     ) as client:
-        reports = run_checks(client, shippers, window, settings.rules, started)
+        reports = run_checks(
+            client, shippers, window, settings.rules, started, history=policy.windows
+        )
         reports = apply_reminders(reports, state, window, settings.rules)
         if settings.auto_retry:
             reports = auto_retry(client, reports, settings.dry_run)
+    reports = policy.apply(reports)  # notification policy
 
     report = Report(
         window=window,
@@ -133,6 +142,7 @@ def run(
         function_name=getattr(getattr(context, "function", None), "name", None),
         request_id=getattr(context, "request_id", None),
         checked_at=int(started),
+        notes=policy.notes,
     )
     outcome = Outcome(settings, window, report)
     if report.has_findings:
@@ -141,6 +151,9 @@ def run(
             record_reminders(report.shippers, state, window)
     else:
         log.info("nothing to report for window [%d, %d)", window.start, window.end)
+    delivered = not report.has_findings or all(d.delivered for d in outcome.deliveries)
+    policy.finish(window, delivered and not settings.dry_run, now())  # ledger after delivery
+    outcome.policy = policy.to_json()
     outcome.result = _result(outcome)
     return outcome
 
@@ -191,6 +204,8 @@ def _result(outcome: Outcome) -> dict[str, Any]:
         "shippers": [s.to_json() for s in report.shippers],
         "notifications": [d.to_json() for d in outcome.deliveries],
         "messages": [m.preview() for m in outcome.messages] if outcome.settings.dry_run else [],
+        "held": sum(s.held for s in report.shippers),
+        "policy": outcome.policy,
     }
 
 

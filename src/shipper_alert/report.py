@@ -74,6 +74,16 @@ def group_by_message(tasks: tuple[FailedTask, ...]) -> tuple[MessageGroup, ...]:
 
 
 @dataclass(frozen=True)
+class Found:
+    """What a check found for a shipper (the result), when its message carries other things."""
+
+    breached: bool
+    failed_ids: tuple[str, ...]
+    stuck_ids: tuple[str, ...]
+    stalled: bool
+
+
+@dataclass(frozen=True)
 class ShipperReport:
     ref: ShipperRef
     failed: int = 0
@@ -89,6 +99,13 @@ class ShipperReport:
     error_notice_due: bool = False  # the monitor-error notice goes out in this check
     partial: bool = False  # the read failed after some tasks were already evaluated
     retry: RetryOutcome | None = None
+    # Set by the notification policy (policy.py, notices.py): what this message carries
+    # differs from what the check found, which `found` keeps for the result.
+    history: Any = None  # history.History, for the policy only
+    state: str | None = None  # FIRING, STILL FAILING, RESOLVED; None: nothing to send
+    held: int = 0  # findings that wait for a later message
+    refailed: int = 0  # notified tasks that failed again after an SLS retry (ledger)
+    found: Found | None = None
 
     @property
     def console_url(self) -> str:
@@ -101,6 +118,8 @@ class ShipperReport:
     @property
     def has_findings(self) -> bool:
         """Something in this report is to be sent now."""
+        if self.found is not None:
+            return bool(self.state or (self.error and self.error_notice_due))
         return bool(
             self.breached
             or self.stuck_tasks
@@ -111,17 +130,25 @@ class ShipperReport:
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = self.ref.to_json()
+        found = self.found or Found(
+            self.breached,
+            tuple(task.id for task in self.failed_tasks),
+            tuple(task.id for task in self.stuck_tasks),
+            self.stall is not None,
+        )
         body.update(
             {
                 "failed": self.failed,
                 "succeeded": self.succeeded,
                 "running": self.running,
-                "breached": self.breached,
-                "failedTaskIds": [task.id for task in self.failed_tasks],
-                "stuckTaskIds": [task.id for task in self.stuck_tasks],
-                "stalled": self.stall is not None,
+                "breached": found.breached,
+                "failedTaskIds": list(found.failed_ids),
+                "stuckTaskIds": list(found.stuck_ids),
+                "stalled": found.stalled,
                 "resolved": self.resolved,
                 "error": self.error.to_json() if self.error else None,
+                "state": self.state,
+                "held": self.held,
             }
         )
         return body
@@ -181,6 +208,12 @@ class Report:
             errors=sum(1 for r in findings if r.error and r.error_notice_due),
             resolved=sum(1 for r in findings if r.resolved),
         )
+
+    @property
+    def state(self) -> str:
+        """The most urgent policy state among the findings (FIRING without a policy)."""
+        states = {r.state for r in self.findings}
+        return next((s for s in ("FIRING", "STILL FAILING", "RESOLVED") if s in states), "FIRING")
 
     @property
     def only_resolved(self) -> bool:

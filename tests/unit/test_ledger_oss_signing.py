@@ -101,7 +101,7 @@ def test_canonical_request_signs_oss_headers_and_sorts_the_query():
 
 
 def test_a_different_secret_gives_a_different_signature():
-    args = dict(security_token=None, region="cn-hangzhou", now=NOW, access_key_id="ak-id")
+    args = {"security_token": None, "region": "cn-hangzhou", "now": NOW, "access_key_id": "ak-id"}
     one = sign("GET", "b", "k", {}, access_key_secret="s1", **args)
     two = sign("GET", "b", "k", {}, access_key_secret="s2", **args)
     assert one["authorization"] != two["authorization"]
