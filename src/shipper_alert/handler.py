@@ -165,6 +165,7 @@ def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]
 
     settings = outcome.settings
     renderer = Renderer(settings.template_dir, settings.timezone)
+    renderer.notes.extend(outcome.report.notes)  # e.g. the ledger fell back to stateless
     notifiers = build_notifiers(settings.channels)
     plan = []
     try:

@@ -79,10 +79,21 @@ class PolicyRun:
         if self.store is None:
             return
         try:
-            if self.plan.mode == LEDGER and delivered:
-                problem = commit(self.store, self.plan, self.updates, window, now)
-                if problem:
-                    self.plan = replace(self.plan, note=problem)
+            if self.plan.mode != LEDGER:
+                return
+            if delivered:
+                problem = commit(
+                    self.store, self.plan, self.updates, self.plan.windows[-1].end, now
+                )
+            elif self.plan.doc is not None and self.plan.doc.checked_through is None:
+                # A new ledger records where it starts, so that the next check catches up
+                # this undelivered window instead of starting after it.
+                start = self.plan.windows[0].start
+                problem = commit(self.store, self.plan, {}, start, now)
+            else:
+                problem = None
+            if problem:
+                self.plan = replace(self.plan, note=problem)
         finally:
             self.store.close()
 

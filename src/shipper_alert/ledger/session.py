@@ -72,12 +72,12 @@ def _stateless(store: Store, what: str, exc: LedgerError, window: Window) -> Pla
     return Plan(STATELESS, (window,), None, note)
 
 
-def commit(store: Store, plan: Plan, updates: dict, window: Window, now: float) -> str | None:
+def commit(store: Store, plan: Plan, updates: dict, checked_through: int, now: float) -> str | None:
     """Write the next generation; the problem as a note when it cannot be written."""
     doc = plan.doc
     assert doc is not None
     doc.generation += 1
-    doc.checked_through = window.end
+    doc.checked_through = checked_through
     for name, update in updates.items():
         record = doc.target(name)
         record.episode = update.episode
