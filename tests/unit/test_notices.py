@@ -1,0 +1,66 @@
+"""The policy applied to reports: ledger filtering (failed again after retry, late failures)
+and what the message carries versus what the result says the check found."""
+
+from __future__ import annotations
+
+from shipper_alert.config import Rules
+from shipper_alert.history import HistoryRecorder, windows_between
+from shipper_alert.ledger.document import Document, TargetRecord
+from shipper_alert.models import ShipperRef, Task, Window
+from shipper_alert.notices import apply_policy
+from shipper_alert.policy import FIRING, Episode
+from shipper_alert.report import ShipperReport
+
+RULES = Rules()
+REF = ShipperRef("proj-a", "logs", "to-oss")
+END = 1795852800 - 60
+WINDOW = Window(END - 300, END)
+
+
+def fail(task_id, finished, code="UnAuthorized"):
+    return Task(task_id, "fail", f"{code}: x", finished - 600, finished, code=code)
+
+
+def report_for(tasks, windows=(WINDOW,)):
+    recorder = HistoryRecorder(windows, RULES)
+    recorder.add(tasks)
+    history = recorder.result()
+    return ShipperReport(ref=REF, breached=history.windows[-1].verdict.breached, history=history)
+
+
+def test_a_notified_task_that_failed_again_is_counted_not_sent():
+    doc = Document(1, END - 300, {str(REF): TargetRecord({"t-1": END - 900})})
+    report = report_for([fail("t-1", END - 100), fail("t-2", END - 50)])
+    (carried,), updates = apply_policy([report], RULES, doc)
+    assert [t.id for t in carried.failed_tasks] == ["t-2"]
+    assert (carried.state, carried.refailed) == (FIRING, 1)
+    assert carried.to_json()["failedTaskIds"] == ["t-2"]
+    assert updates[str(REF)].notified == {"t-2": END}
+
+
+def test_a_failure_whose_own_check_missed_it_is_reported_late():
+    doc = Document(1, END - 300, {})
+    late = fail("missed", END - 2000)  # due long before; a retry was running at its check
+    (carried,), _ = apply_policy([report_for([late])], RULES, doc)
+    assert [t.id for t in carried.failed_tasks] == ["missed"]
+    assert carried.to_json()["failedTaskIds"] == ["missed"]
+
+
+def test_a_held_finding_waits_and_the_result_still_lists_it():
+    episode = Episode(END - 600, END - 600, END - 300, frozenset({"code:UnAuthorized"}))
+    doc = Document(1, END - 300, {str(REF): TargetRecord({}, episode)})
+    (carried,), updates = apply_policy([report_for([fail("t-3", END - 10)])], RULES, doc)
+    assert (carried.state, carried.held, carried.has_findings) == (None, 1, False)
+    assert carried.to_json()["failedTaskIds"] == ["t-3"]
+    assert updates[str(REF)].notified == {}
+    assert [f.key for f in updates[str(REF)].episode.held] == ["t-3"]
+
+
+def test_a_catch_up_sends_once_for_every_window_since_the_last_checked():
+    windows = tuple(windows_between(END - 600, WINDOW))
+    doc = Document(1, END - 900, {})
+    tasks = [fail("a", END - 800), fail("b", END - 450), fail("c", END - 100, "ConfigNotExist")]
+    (carried,), _ = apply_policy([report_for(tasks, windows)], RULES, doc)
+    assert len(windows) == 3
+    assert [t.id for t in carried.failed_tasks] == ["a", "b", "c"]
+    assert carried.state == "STILL FAILING"  # the new cause in the last window
