@@ -177,3 +177,29 @@ def test_replay_horizon_covers_two_intervals():
 def test_episode_round_trips_through_json():
     episode = Episode(10, 20, 30, frozenset({"code:X"}), (Finding(KIND_FAILED, "t", "code:X", 30),))
     assert Episode.from_json(episode.to_json()) == episode
+
+
+def test_the_readme_timeline():
+    """README "Notification policy": 09:59 FIRING ... 12:39 RESOLVED, 4 messages."""
+    end_0959 = 1795852800 + 3600 * 2 - 60  # 09:59 UTC on the test day
+    episode = None
+    sent = []
+    for k in range(40):
+        end = end_0959 + k * LENGTH
+        findings = []
+        if end <= end_0959 + 100 * 60:  # failures through the 11:39 window
+            findings = [Finding(KIND_FAILED, f"t{k}-{i}", "code:UnAuthorized", end) for i in (0, 1)]
+            if k == 18:  # 11:29
+                findings.append(Finding(KIND_FAILED, "b", "code:InvalidOssBucket", end))
+        decision = step(
+            episode, Observation(end - LENGTH, end, bool(findings), tuple(findings)), HOUR
+        )
+        episode = decision.episode
+        if decision.state:
+            sent.append((k, decision.state, len(decision.send)))
+    assert sent == [
+        (0, FIRING, 2),
+        (13, STILL_FAILING, 26),
+        (18, STILL_FAILING, 11),
+        (32, RESOLVED, 4),
+    ]
