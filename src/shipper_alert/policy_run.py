@@ -55,7 +55,7 @@ class PolicyRun:
         if settings.ledger is None:
             return cls(Plan(STATELESS, stateless), settings)
         store = open_store(settings.ledger, settings.credentials, now)
-        plan = begin(store, window, rules, now(), lease=timeout)
+        plan = begin(store, window, rules, now(), lease=timeout, claim=not settings.dry_run)
         if plan.mode == STATELESS:
             plan = replace(plan, windows=stateless)
         notes = (plan.note,) if plan.note and plan.mode == STATELESS else ()
@@ -79,8 +79,8 @@ class PolicyRun:
         if self.store is None:
             return
         try:
-            if self.plan.mode != LEDGER:
-                return
+            if self.plan.mode != LEDGER or self.settings.dry_run:
+                return  # a dry run never writes the ledger
             if delivered:
                 problem = commit(
                     self.store, self.plan, self.updates, self.plan.windows[-1].end, now

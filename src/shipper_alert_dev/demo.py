@@ -60,6 +60,9 @@ def demo_environment(endpoint: str, key_id: str, key_secret: str) -> dict[str, s
         "AUTO_RETRY": "true",
         "ALERT_TIMEZONE": "Asia/Shanghai",
         "LOG_LEVEL": "WARNING",
+        # A fresh ledger: the first timer check of the shippers' trouble is its FIRING,
+        # whatever the time of day (stateless checks may take it for one already sent).
+        "STATE_URL": "file://" + tempfile.mkdtemp(prefix="shipper-alert-demo-ledger-"),
     }
 
 

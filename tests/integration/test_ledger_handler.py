@@ -249,3 +249,19 @@ def test_an_unreadable_ledger_falls_back_to_stateless_and_says_so(
     assert result["policy"] == {"mode": "stateless", "windows": 26, "note": note}
     # The message says so too (Slack's mrkdwn escaping aside, the reason is verbatim).
     assert f"cannot be read ({reason}); stateless rules used" in texts(slack)[0]
+
+
+def test_a_dry_run_reads_the_ledger_but_never_claims_or_writes_it(
+    timer, slack, state_url, oss, tmp_path, monkeypatch
+):
+    import os  # noqa: PLC0415 - the fixture replaced os.environ with its own dict
+
+    monkeypatch.setitem(os.environ, "DRY_RUN", "true")
+    first, second = timer(), timer()
+    assert [first["policy"]["mode"], second["policy"]["mode"]] == ["ledger", "ledger"]
+    assert first["shippers"][0]["state"] == second["shippers"][0]["state"] == "FIRING"
+    assert slack.messages() == []
+    if state_url.startswith("file://"):
+        assert not (tmp_path / "ledger").exists()
+    else:
+        assert oss.objects == {}

@@ -42,7 +42,10 @@ class Plan:
         return {"mode": self.mode, "windows": len(self.windows), "note": self.note}
 
 
-def begin(store: Store, window: Window, rules: Rules, now: float, lease: float) -> Plan:
+def begin(
+    store: Store, window: Window, rules: Rules, now: float, lease: float, claim: bool = True
+) -> Plan:
+    """How this check proceeds; a dry run (`claim` False) reads but never claims."""
     try:
         raw = store.read(STATE_NAME)
         doc = Document() if raw is None else Document.from_bytes(raw)
@@ -52,10 +55,10 @@ def begin(store: Store, window: Window, rules: Rules, now: float, lease: float) 
         note = f"window already checked (ledger checked through {doc.checked_through})"
         return Plan(REPEAT, (), doc, note)
     try:
-        claim = store.claim(doc.generation, now, lease)
+        held = store.claim(doc.generation, now, lease) if claim else True
     except LedgerError as exc:
         return _stateless(store, "cannot be claimed", exc, window)
-    if claim is None:
+    if held is None:
         note = f"another invocation holds ledger generation {doc.generation}; it sends"
         return Plan(BUSY, (), doc, note)
     first_end = window.end
