@@ -90,3 +90,14 @@ HOSTILE_MESSAGES = (
     "&amp; & < > \" '",
     "中文错误信息" * 700,  # 4.2 KB of CJK text, 3 bytes a character
 )
+
+
+def one_shipper_scenario(key_id: str, secret: str, token: str, tasks: list[dict]) -> dict:
+    """A simulator scenario: these credentials and proj-a/logs/to-oss with `tasks`."""
+    shipper_spec = {"name": "to-oss", "tasks": tasks}
+    return {
+        "credentials": [{"accessKeyId": key_id, "accessKeySecret": secret, "securityToken": token}],
+        "projects": [
+            {"name": "proj-a", "logstores": [{"name": "logs", "shippers": [shipper_spec]}]}
+        ],
+    }

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 import index
+from factories import one_shipper_scenario
 from shipper_alert.errors import NotDeliveredError
 from shipper_alert_dev.sim.scenario import TaskSpec
 from shipper_alert_dev.standins.base import Reply
@@ -36,25 +37,9 @@ def failed(task_id, created, finished, code="UnAuthorized"):
     }
 
 
-SCENARIO = {
-    "credentials": [{"accessKeyId": KEY_ID, "accessKeySecret": KEY_SECRET, "securityToken": TOKEN}],
-    "projects": [
-        {
-            "name": "proj-a",
-            "logstores": [
-                {
-                    "name": "logs",
-                    "shippers": [
-                        {
-                            "name": "to-oss",
-                            "tasks": [failed("f-1", "-20m", "-4m"), failed("f-2", "-10m", "-3m")],
-                        }
-                    ],
-                }
-            ],
-        }
-    ],
-}
+SCENARIO = one_shipper_scenario(
+    KEY_ID, KEY_SECRET, TOKEN, [failed("f-1", "-20m", "-4m"), failed("f-2", "-10m", "-3m")]
+)
 
 
 def context():
