@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import io
 
-from shipper_alert_dev.demo import SCENARIO, make_standins, run_delivery, run_dry_checks
+from shipper_alert_dev.demo import (
+    SCENARIO,
+    make_standins,
+    run_delivery,
+    run_dry_checks,
+    run_episode,
+)
 from shipper_alert_dev.sim import Scenario, SlsSimulator
 
 
@@ -77,3 +83,20 @@ def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp
     ):
         assert heading in text
     assert "oss-archive-unauth" in text
+
+
+def test_the_demo_episode_fires_digests_and_resolves(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    standins = make_standins()
+    for standin in standins.values():
+        standin.start()
+    try:
+        titles = run_episode(standins, out=io.StringIO())
+    finally:
+        for standin in standins.values():
+            standin.stop()
+    assert titles == [
+        "shipper-alert FIRING: 1 failed task in 1 shipper",
+        "shipper-alert STILL FAILING: 12 failed tasks in 1 shipper",
+        "shipper-alert RESOLVED: 11 failed tasks in 1 shipper, 1 resolved",
+    ]
