@@ -3,12 +3,14 @@ and what the message carries versus what the result says the check found."""
 
 from __future__ import annotations
 
-from shipper_alert.config import Rules
+from shipper_alert.config import Rules, load_settings
 from shipper_alert.history import HistoryRecorder, windows_between
 from shipper_alert.ledger.document import Document, TargetRecord
+from shipper_alert.ledger.session import LEDGER, Plan
 from shipper_alert.models import ShipperRef, Task, Window
 from shipper_alert.notices import apply_policy
 from shipper_alert.policy import FIRING, Episode
+from shipper_alert.policy_run import PolicyRun
 from shipper_alert.report import ShipperReport
 
 RULES = Rules()
@@ -64,3 +66,20 @@ def test_a_catch_up_sends_once_for_every_window_since_the_last_checked():
     assert len(windows) == 3
     assert [t.id for t in carried.failed_tasks] == ["a", "b", "c"]
     assert carried.state == "STILL FAILING"  # the new cause in the last window
+
+
+def test_the_message_counts_what_failed_again_after_a_retry():
+    environ = {
+        "SLS_ENDPOINT": "http://127.0.0.1:1",
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": "id",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "secret-value",
+        "SHIPPERS": str(REF),
+        "DRY_RUN": "true",
+    }
+    doc = Document(1, END - 300, {str(REF): TargetRecord({"t-1": END - 900, "t-9": END - 900})})
+    run = PolicyRun(Plan(LEDGER, (WINDOW,), doc), load_settings(environ))
+    run.apply([report_for([fail("t-1", END - 100), fail("t-9", END - 90), fail("t-2", END - 50)])])
+    assert run.notes == (
+        "proj-a/logs/to-oss: 2 tasks notified before failed again after an SLS retry "
+        "(not repeated here)",
+    )
