@@ -44,6 +44,15 @@ def _known(episode: Episode | None, notified: dict[str, int]) -> set[str]:
     return set(notified) | {f.key for f in (episode.held if episode else ())}
 
 
+def _every_failure_alerts(rules: Rules) -> bool:
+    """Whether one failed task breaches its window, so that a missed one is owed later.
+
+    With a higher threshold or a ratio, a failure alone did not breach its window, and
+    reporting it later would alert on what the rules let pass.
+    """
+    return rules.fail_threshold <= 1 and rules.fail_ratio_threshold is None
+
+
 def _late(history: History, before: int, known: set[str], end: int) -> tuple[Finding, ...]:
     """Failed now, due before the first unchecked window, never notified nor held."""
     return tuple(
@@ -70,7 +79,7 @@ def _with_ledger(
         seen = view.observation()
         fresh = tuple(f for f in seen.findings if f.key not in known)
         refailed += sum(1 for f in seen.findings if f.key in notified)
-        if index == 0 and doc.checked_through is not None:
+        if index == 0 and doc.checked_through is not None and _every_failure_alerts(rules):
             fresh += _late(history, view.window.start, known | {f.key for f in fresh}, seen.end)
         seen = Observation(seen.start, seen.end, seen.trouble or bool(fresh), fresh)
         decision = step(decision.episode, seen, rules.remind_interval, rules.notify_resolved)

@@ -83,3 +83,10 @@ def test_the_message_counts_what_failed_again_after_a_retry():
         "proj-a/logs/to-oss: 2 tasks notified before failed again after an SLS retry "
         "(not repeated here)",
     )
+
+
+def test_a_missed_failure_is_not_owed_when_one_failure_does_not_breach():
+    doc = Document(1, END - 300, {})
+    rules = Rules(fail_threshold=2)
+    (carried,), _ = apply_policy([report_for([fail("alone", END - 2000)])], rules, doc)
+    assert (carried.state, carried.failed_tasks) == (None, ())
