@@ -41,7 +41,11 @@ class WindowView:
             Finding(KIND_FAILED, t.id, cause_of(t.code, t.message), end)
             for t in self.verdict.reported_failed_tasks
         ]
-        findings += [Finding(KIND_STUCK, t.id, STUCK_CAUSE, end) for t in self.verdict.stuck_tasks]
+        # Stuck keys have their own namespace: a task reported stuck that fails later is a
+        # new failure, not one already notified.
+        findings += [
+            Finding(KIND_STUCK, f"stuck:{t.id}", STUCK_CAUSE, end) for t in self.verdict.stuck_tasks
+        ]
         if self.stall is not None:
             findings.append(Finding(KIND_STALL, f"stall:{self.stall.due_time}", STALL_CAUSE, end))
         trouble = self.verdict.breached or bool(self.verdict.stuck_tasks) or self.stall is not None
@@ -64,7 +68,8 @@ class History:
         return FailedTask(finding.key, message, code, 0, 0, finding.window_end)
 
     def stuck_task(self, finding: Finding) -> StuckTask:
-        return self.stuck_now.get(finding.key) or StuckTask(finding.key, 0, finding.window_end)
+        task_id = finding.key.removeprefix("stuck:")
+        return self.stuck_now.get(task_id) or StuckTask(task_id, 0, finding.window_end)
 
 
 class HistoryRecorder:

@@ -152,7 +152,7 @@ def _carrying(
         found=Found(
             report.breached or any(f.kind == KIND_FAILED for f in found),
             tuple(f.key for f in found if f.kind == KIND_FAILED),
-            tuple(f.key for f in found if f.kind == KIND_STUCK),
+            tuple(f.key.removeprefix("stuck:") for f in found if f.kind == KIND_STUCK),
             any(f.kind == KIND_STALL for f in found),
         ),
     )

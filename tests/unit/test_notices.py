@@ -90,3 +90,29 @@ def test_a_missed_failure_is_not_owed_when_one_failure_does_not_breach():
     rules = Rules(fail_threshold=2)
     (carried,), _ = apply_policy([report_for([fail("alone", END - 2000)])], rules, doc)
     assert (carried.state, carried.failed_tasks) == (None, ())
+
+
+def test_a_task_reported_stuck_that_fails_later_is_a_new_failure():
+    rules = Rules(running_timeout=3600)
+    doc = Document(1, END - 300, {str(REF): TargetRecord({"stuck:s-1": END - 900})})
+    recorder = HistoryRecorder((WINDOW,), rules)
+    recorder.add(
+        [Task("s-1", "fail", "UnAuthorized: x", END - 7200, END - 30, code="UnAuthorized")]
+    )
+    history = recorder.result()
+    report = ShipperReport(ref=REF, breached=True, history=history)
+    (carried,), updates = apply_policy([report], rules, doc)
+    assert [t.id for t in carried.failed_tasks] == ["s-1"]
+    assert carried.refailed == 0
+    assert updates[str(REF)].notified == {"s-1": END}
+
+
+def test_stuck_findings_carry_the_task_and_the_result_its_id():
+    rules = Rules(running_timeout=3600)
+    recorder = HistoryRecorder((WINDOW,), rules)
+    recorder.add([Task("r-1", "running", "", END - 3600 - 100, 0)])
+    report = ShipperReport(ref=REF, history=recorder.result())
+    (carried,), updates = apply_policy([report], rules, Document(1, END - 300, {}))
+    assert [t.id for t in carried.stuck_tasks] == ["r-1"]
+    assert carried.to_json()["stuckTaskIds"] == ["r-1"]
+    assert updates[str(REF)].notified == {"stuck:r-1": END}
