@@ -17,11 +17,11 @@ from typing import Protocol
 
 from shipper_alert.config import Rules
 from shipper_alert.evaluate import WindowEvaluator, stall_in_window
-from shipper_alert.history import HistoryRecorder
 from shipper_alert.models import WILDCARD, ShipperRef, Task, Window
 from shipper_alert.reminders import ReminderState
 from shipper_alert.report import ErrorInfo, RetryOutcome, ShipperReport
 from shipper_alert.sls.errors import SlsError
+from shipper_alert.window_views import HistoryRecorder
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 
 from shipper_alert.config import Rules
 from shipper_alert.evaluate import Stall
-from shipper_alert.history import History
 from shipper_alert.ledger.document import Document
 from shipper_alert.policy import (
     KIND_FAILED,
@@ -30,6 +29,7 @@ from shipper_alert.policy import (
     step,
 )
 from shipper_alert.report import Found, ShipperReport
+from shipper_alert.window_views import History
 
 
 @dataclass

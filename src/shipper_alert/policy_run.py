@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shipper_alert.config import Settings
-from shipper_alert.history import windows_between
 from shipper_alert.ledger import open_store
 from shipper_alert.ledger.session import BUSY, LEDGER, REPEAT, STATELESS, Plan, begin, commit
 from shipper_alert.ledger.store import Store
@@ -24,6 +23,7 @@ from shipper_alert.models import Window
 from shipper_alert.notices import Update, apply_policy
 from shipper_alert.policy import replay_horizon
 from shipper_alert.report import Found, ShipperReport
+from shipper_alert.window_views import windows_between
 
 log = logging.getLogger(__name__)
 MANUAL = "manual"

@@ -4,7 +4,6 @@ and what the message carries versus what the result says the check found."""
 from __future__ import annotations
 
 from shipper_alert.config import Rules, load_settings
-from shipper_alert.history import HistoryRecorder, windows_between
 from shipper_alert.ledger.document import Document, TargetRecord
 from shipper_alert.ledger.session import LEDGER, Plan
 from shipper_alert.models import ShipperRef, Task, Window
@@ -12,6 +11,7 @@ from shipper_alert.notices import apply_policy
 from shipper_alert.policy import FIRING, Episode
 from shipper_alert.policy_run import PolicyRun
 from shipper_alert.report import ShipperReport
+from shipper_alert.window_views import HistoryRecorder, windows_between
 
 RULES = Rules()
 REF = ShipperRef("proj-a", "logs", "to-oss")

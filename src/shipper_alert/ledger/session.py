@@ -17,11 +17,11 @@ import logging
 from dataclasses import dataclass
 
 from shipper_alert.config import Rules
-from shipper_alert.history import windows_between
 from shipper_alert.ledger.document import Document, LedgerError
 from shipper_alert.ledger.store import STATE_NAME, Store
 from shipper_alert.models import Window
 from shipper_alert.redact import SecretScrubber
+from shipper_alert.window_views import windows_between
 
 log = logging.getLogger(__name__)
 
