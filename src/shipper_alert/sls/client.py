@@ -30,8 +30,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from shipper_alert.budget import Deadline, backoff_delay
+from shipper_alert.budget import Deadline
 from shipper_alert.models import TASK_STATUSES
+from shipper_alert.retry import Backoff, next_delay
 from shipper_alert.sls import signing
 from shipper_alert.sls.credentials import Credentials
 from shipper_alert.sls.endpoint import Endpoint
@@ -140,9 +141,7 @@ class SlsClient:
         self._deadline = deadline
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self._backoff = Backoff(backoff_base, backoff_cap, max_attempts, MIN_ATTEMPT_SECONDS)
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
@@ -283,25 +282,23 @@ class SlsClient:
                     "%s; attempt %d of %d, retrying in %.2fs",
                     error,
                     attempt,
-                    self._max_attempts,
+                    self._backoff.max_attempts,
                     delay,
                 )
                 self._sleep(delay)
 
     def _retry_delay(self, error: SlsError, attempt: int) -> float | None:
-        """How long to wait before the next attempt, or None to raise `error` now."""
-        if not error.retryable or attempt >= self._max_attempts:
+        """How long to wait before the next attempt, or None to raise `error` now.
+
+        The error reply carries no wait hint (only errorCode and errorMessage:
+        https://help.aliyun.com/en/sls/developer-reference/error-codes), so the wait is the
+        shared back-off alone.
+        """
+        if not error.retryable:
             return None
-        delay = backoff_delay(attempt - 1, self._backoff_base, self._backoff_cap, self._rng)
-        left = self._deadline.remaining() - delay
-        if left < MIN_ATTEMPT_SECONDS:
-            logger.debug(
-                "%s: not retrying, %.2fs would be left after a %.2fs back-off",
-                error.api,
-                max(left, 0.0),
-                delay,
-            )
-            return None
+        delay = next_delay(attempt, self._deadline, backoff=self._backoff, rng=self._rng)
+        if delay is None:
+            logger.debug("%s: not retrying: attempts or time used up", error.api)
         return delay
 
     def _attempt(self, request: _Request) -> _Reply:
