@@ -27,6 +27,7 @@ demo: $(STAMP)
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
 
+# Needs FC's Python 3.10 to compile the bytecode: FC_PYTHON, python3.10 on PATH or pyenv's.
 package: $(STAMP)
 	$(BIN)/python tools/package.py
 
