@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEPLOY_STAMP := $(VENV)/.deploy-installed
 
-.PHONY: test lint demo package bench clean deploy invoke
+.PHONY: test test-fast lint demo package bench clean deploy invoke
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The inner loop: everything but the tests marked slow (the simulated day, the FC package).
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow"
 
 demo: $(STAMP)
 	$(BIN)/python -m shipper_alert_dev.demo
