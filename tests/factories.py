@@ -1,8 +1,9 @@
-"""Builders of reports and findings for tests of rendering and channels."""
+"""Builders of reports and findings for tests of rendering and channels, and of scenarios."""
 
 from __future__ import annotations
 
 from datetime import timezone
+from typing import Any
 
 from shipper_alert.evaluate import FailedTask, Stall, StuckTask
 from shipper_alert.models import ShipperRef, Window
@@ -90,3 +91,26 @@ HOSTILE_MESSAGES = (
     "&amp; & < > \" '",
     "中文错误信息" * 700,  # 4.2 KB of CJK text, 3 bytes a character
 )
+
+
+def sim_scenario(
+    shippers: dict[str, list[dict[str, Any]]],
+    project: str = "proj-a",
+    logstore: str = "logs",
+    **top: Any,
+) -> dict[str, Any]:
+    """A simulator scenario of one logstore: shipper name -> its task dicts."""
+    return {
+        **top,
+        "projects": [
+            {
+                "name": project,
+                "logstores": [
+                    {
+                        "name": logstore,
+                        "shippers": [{"name": n, "tasks": t} for n, t in shippers.items()],
+                    }
+                ],
+            }
+        ],
+    }

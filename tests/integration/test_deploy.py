@@ -7,7 +7,6 @@ that reads the local SLS simulator with the STS keys FC hands the function's rol
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -22,12 +21,16 @@ import pytest
 from shipper_alert_dev.standins.base import Reply
 from shipper_alert_dev.standins.dingtalk import DingTalkStandIn
 from shipper_alert_dev.standins.fc import FcCredential, FcStandIn
+from tools_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "fc.py"
-PACKAGE = ROOT / "dist" / "shipper-alert-fc.zip"
 SCENARIO = ROOT / "scenarios" / "demo.json"
 ROLE_ARN = "acs:ram::1234567890123456:role/shipper-alert"
+
+# Deploying needs the FC package, built for this session (tools/package.py): `make test-fast`
+# leaves these out.
+pytestmark = pytest.mark.slow
 
 # The deployer's key, with an STS token so that the token's handling is checked too.
 DEPLOYER = FcCredential("LTAI-deployer", "deployer-key-secret-0123456789", "deployer-sts-token-xyz")
@@ -41,30 +44,12 @@ OVERRIDE_SECRETS = (DINGTALK_TOKEN, DINGTALK_SECRET, SMTP_PASSWORD)
 NEVER_SENT = (DEPLOYER.access_key_secret, ROLE_STS.access_key_secret, *OVERRIDE_SECRETS)
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location("fc_tool", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-fc_tool = _load_tool()
+fc_tool = load_tool("fc")
 
 
 @pytest.fixture(scope="session")
-def code_package() -> Path:
-    """dist/shipper-alert-fc.zip, rebuilt once per session when older than its sources."""
-    sources = [ROOT / "src" / "index.py", ROOT / "requirements.txt", ROOT / "tools" / "package.py"]
-    sources += [p for p in (ROOT / "src" / "shipper_alert").rglob("*") if p.is_file()]
-    newest = max(p.stat().st_mtime for p in sources if "__pycache__" not in p.parts)
-    if not PACKAGE.is_file() or PACKAGE.stat().st_mtime < newest:
-        subprocess.run(  # noqa: S603 - our own interpreter and tool
-            [sys.executable, str(ROOT / "tools" / "package.py")],
-            check=True,
-            capture_output=True,
-        )
-    return PACKAGE
+def code_package(fc_package) -> Path:
+    return fc_package
 
 
 @pytest.fixture(scope="session")
