@@ -11,20 +11,20 @@ from shipper_alert.causes import HINTS, cause_key, group_causes, hint_for, mask_
 @pytest.mark.parametrize(
     ("message", "masked"),
     [
-        ("write failed after 3 retries", "write failed after <n> retries"),
+        ("write failed after 3 retries", "write failed after {n} retries"),
         (
             "task c1411eb7291c77560ba31fc65bc73c52 timed out",
-            "task <id> timed out",
+            "task {id} timed out",
         ),
         (
             "request 550e8400-e29b-41d4-a716-446655440000 denied",
-            "request <id> denied",
+            "request {id} denied",
         ),
-        ("partition dt=2026-11-28 10:00:00 missing", "partition dt=<date> missing"),
-        ("at 2026-11-28T08:05:00.123+08:00 again", "at <date> again"),
-        ("cannot write oss://bucket-a/logs/2026/11/x.gz", "cannot write <path>"),
-        ("file /var/log/app/a.log", "file <path>"),
-        ("instance i-bp1abc23xyz gone", "instance <id> gone"),
+        ("partition dt=2026-11-28 10:00:00 missing", "partition dt={date} missing"),
+        ("at 2026-11-28T08:05:00.123+08:00 again", "at {date} again"),
+        ("cannot write oss://bucket-a/logs/2026/11/x.gz", "cannot write {path}"),
+        ("file /var/log/app/a.log", "file {path}"),
+        ("instance i-bp1abc23xyz gone", "instance {id} gone"),
         ("ODPS-0123031: partition exception", "ODPS-0123031: partition exception"),
         ("table=shop_dw.nginx_access  not found", "table=shop_dw.nginx_access not found"),
     ],
@@ -36,7 +36,7 @@ def test_mask_message_replaces_what_varies(message, masked):
 def test_messages_differing_only_in_ids_and_numbers_share_a_key():
     a = cause_key(None, "bucket quota 1024 exceeded by task 0a1b2c3d4e5f")
     b = cause_key(None, "bucket quota 2048 exceeded by task ffee00112233")
-    assert a == b == "bucket quota <n> exceeded by task <id>"
+    assert a == b == "bucket quota {n} exceeded by task {id}"
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_messages_differing_only_in_ids_and_numbers_share_a_key():
         ("UnAuthorized", "whatever 123", "UnAuthorized"),
         ("Unauthorized", "x", "UnAuthorized"),  # the documented spelling, one cause
         ("  SomeNewCode ", "x", "SomeNewCode"),
-        ("", "disk 42 full", "disk <n> full"),
+        ("", "disk 42 full", "disk {n} full"),
         (None, "", "(no message)"),
     ],
 )
@@ -88,7 +88,7 @@ def test_group_causes_counts_targets_and_orders_actionable_first():
     )
     assert [(c.key, c.count) for c in causes] == [
         ("UnAuthorized", 3),
-        ("disk <n> full", 5),
+        ("disk {n} full", 5),
         ("InternalServerError", 60),
     ]
     assert causes[0].targets == (("p/l/b", 2), ("p/l/a", 1))

@@ -31,7 +31,7 @@ def test_every_task_is_a_row_with_its_cause_and_zoned_times():
     assert table[0] == list(COLUMNS)
     assert [r[:4] for r in table[1:]] == [
         ["proj-a/nginx/oss-archive", "t1", "UnAuthorized", "UnAuthorized"],
-        ["proj-a/nginx/oss-archive", "t2", "disk <n> full", ""],
+        ["proj-a/nginx/oss-archive", "t2", "disk {n} full", ""],
         ["proj-b/app/odps", "t3", "X", "X"],
     ]
     assert table[3][4] == 'quote " and, comma\nnew line'  # the message byte for byte

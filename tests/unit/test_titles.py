@@ -71,7 +71,7 @@ def test_default_label(name, region, label):
 CAUSES = [
     CauseCount("UnAuthorized", 200),
     CauseCount("InvalidOssBucket", 50),
-    CauseCount("disk <n> full", 30),
+    CauseCount("disk {n} full", 30),
     CauseCount("InternalServerError", 120),
 ]
 
@@ -82,7 +82,7 @@ def test_essentials_with_room_for_every_cause():
     )
     assert line == (
         "[prod-hz] FIRING: proj-a/nginx/oss-archive — 400 failed tasks · UnAuthorized ×200, "
-        "InvalidOssBucket ×50, disk <n> full ×30, InternalServerError ×120"
+        "InvalidOssBucket ×50, disk {n} full ×30, InternalServerError ×120"
     )
 
 
