@@ -31,7 +31,7 @@ _MASKS = re.compile(
     r"|(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"
     r"|(?P<hex>\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b)"
     r"|(?P<id>\b(?=[A-Za-z0-9_-]*[A-Za-z])(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{6,}\b)"
-    r"|(?P<number>\d+(?:\.\d+)?)"
+    r"|(?P<number>(?<![A-Za-z_])\d+(?:\.\d+)?(?![A-Za-z_]))"
 )
 _MASK_TEXT = {
     "date": "{date}",

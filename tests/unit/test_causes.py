@@ -27,6 +27,7 @@ from shipper_alert.causes import HINTS, cause_key, group_causes, hint_for, mask_
         ("instance i-bp1abc23xyz gone", "instance {id} gone"),
         ("ODPS-0123031: partition exception", "ODPS-0123031: partition exception"),
         ("table=shop_dw.nginx_access  not found", "table=shop_dw.nginx_access not found"),
+        ("IPv4 s3 peer on port 8080, 2.5 s", "IPv4 s3 peer on port {n}, {n} s"),
     ],
 )
 def test_mask_message_replaces_what_varies(message, masked):
