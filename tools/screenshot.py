@@ -2,10 +2,13 @@
 
     python tools/screenshot.py shot PAGE.html OUT.png --width 900 [--height 700]
     python tools/screenshot.py positions PAGE.html --width 390 [--height 664] --selector CSS
+    python tools/screenshot.py first-screen PAGE.html --selector CSS --viewport 900x700 ...
 
 `shot` without --height captures the whole page. `positions` prints JSON: the viewport, the
 page's full size and, for every element that matches the selector, its index, top, bottom,
 left and right (CSS px from the top of the page) and first 80 characters of text.
+`first-screen` says, per viewport, which matching elements end below its first screen, and
+exits 1 if any does: the check behind "every cause is within the first screen".
 
 Chromium is driven over its DevTools pipe (--remote-debugging-pipe, the standard library
 only): the viewport is set exactly with Emulation.setDeviceMetricsOverride, because headless
@@ -222,6 +225,31 @@ def shot(page: Path, out: Path, width: int, height: int | None) -> tuple[int, in
     return width, height
 
 
+def below_first_screen(page: Path, width: int, height: int, selector: str) -> list[str]:
+    """The text of every element matching `selector` whose bottom is below the viewport."""
+    found = positions(page, width, height, selector)
+    return [e["text"] for e in found["elements"] if e["bottom"] > found["viewport"]["height"]]
+
+
+def _viewport(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 390x664")
+    return int(width), int(height)
+
+
+def _first_screen(page: Path, selector: str, viewports: list[tuple[int, int]]) -> int:
+    missing = 0
+    for width, height in viewports:
+        below = below_first_screen(page, width, height, selector)
+        missing += len(below)
+        state = "all within the first screen" if not below else f"{len(below)} below it"
+        print(f"{width}x{height}: {state}")
+        for text in below:
+            print(f"  below: {text}")
+    return 1 if missing else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--width", type=int, required=True)
     p.add_argument("--height", type=int, default=800)
     p.add_argument("--selector", required=True)
+    f = sub.add_parser("first-screen", help="exit 1 if a matching element ends below the fold")
+    f.add_argument("page", type=Path)
+    f.add_argument("--selector", required=True)
+    f.add_argument("--viewport", type=_viewport, action="append", required=True)
     args = parser.parse_args(argv)
     if not args.page.is_file():
         parser.error(f"{args.page}: no such file")
@@ -242,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "shot":
             width, height = shot(args.page, args.out, args.width, args.height)
             print(f"{args.out}: {width}x{height}")
+        elif args.command == "first-screen":
+            return _first_screen(args.page, args.selector, args.viewport)
         else:
             print(json.dumps(positions(args.page, args.width, args.height, args.selector)))
     except ChromiumMissing as missing:

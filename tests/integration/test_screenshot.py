@@ -118,6 +118,26 @@ def test_shot_writes_a_png_of_the_viewport_or_the_whole_page(page, tmp_path):
         assert struct.unpack(">II", head[16:24]) == size
 
 
+def test_first_screen_names_what_ends_below_the_fold_at_each_viewport(page, tmp_path):
+    _need_chromium()
+    args = ["--selector", "[data-cause]", "--viewport", "900x700", "--viewport", "390x664"]
+    done = run("first-screen", str(page), *args)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "900x700: 1 below it",
+        "  below: a cause far below the fold",
+        "390x664: 1 below it",
+        "  below: a cause far below the fold",
+    ]
+    fits = tmp_path / "fits.html"
+    fits.write_text(PAGE.replace('<div style="height:1500px"></div>', ""), encoding="utf-8")
+    done = run("first-screen", str(fits), *args)
+    assert (done.returncode, done.stdout.splitlines()) == (
+        0,
+        ["900x700: all within the first screen", "390x664: all within the first screen"],
+    )
+
+
 def test_missing_chromium_is_exit_2_with_the_install_line(page, tmp_path):
     env = {**os.environ, "CHROMIUM": str(tmp_path / "no-such-chromium")}
     done = run("positions", str(page), "--width", "390", "--selector", "div", env=env)
