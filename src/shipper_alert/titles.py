@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from shipper_alert.copysafe import one_line
+
 FIRING = "FIRING"
 STILL_FAILING = "STILL FAILING"
 MONITOR_ERROR = "MONITOR ERROR"
@@ -22,6 +24,7 @@ TEST = "TEST"
 # cannot see, then trouble already announced, then good news.
 STATES = (FIRING, MONITOR_ERROR, STILL_FAILING, RESOLVED)
 DEFAULT_LABEL = "shipper-alert"
+CAUSE_CHARS = 40  # a masked message as a cause in the push line is cut to this
 
 
 def default_label(function_name: str | None, region: str | None) -> str:
@@ -85,7 +88,8 @@ def essentials(
     """The title, then the counts, then as many causes as fit in `max_chars`.
 
     The title and the counts are never cut (only a longer title than `max_chars` is, with
-    "…"); causes that do not fit are counted: "+2 more causes".
+    "…"); each cause is cut to CAUSE_CHARS, and causes that do not fit are counted: "+2 more
+    causes". The line holds API text (cause keys): the channel escapes it like any other.
     """
     head = title(label, state, targets)
     counts = [
@@ -99,7 +103,7 @@ def essentials(
         if n
     ]
     line = head + (" — " + ", ".join(counts) if counts else "")
-    labels = [f"{cause.key} ×{cause.count}" for cause in causes]
+    labels = [f"{one_line(cause.key, CAUSE_CHARS)} ×{cause.count}" for cause in causes]
     for shown in range(len(labels), -1, -1):
         left = len(labels) - shown
         more = [f"+{left} more cause{'' if left == 1 else 's'}"] if left else []

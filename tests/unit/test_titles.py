@@ -138,3 +138,11 @@ def test_essentials_takes_the_causes_of_group_causes():
     causes = group_causes({"p/l/s": [failed("a"), failed("b", "internal", "InternalServerError")]})
     line = essentials("x", FIRING, ["p/l/s"], failed=2, causes=causes)
     assert line == "[x] FIRING: p/l/s — 2 failed tasks · UnAuthorized ×1, InternalServerError ×1"
+
+
+def test_essentials_cuts_a_long_cause_to_forty_characters():
+    long = CauseCount("write to bucket {id} failed because the object " * 3, 7)
+    line = essentials("x", FIRING, ["p/l/s"], failed=7, causes=[long], max_chars=200)
+    assert line == (
+        "[x] FIRING: p/l/s — 7 failed tasks · write to bucket {id} failed because the… ×7"
+    )
