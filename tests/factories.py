@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timezone
 from typing import Any
 
@@ -114,3 +116,12 @@ def sim_scenario(
             }
         ],
     }
+
+
+def modules_loaded_by(code: str, names: tuple[str, ...]) -> list[str]:
+    """Which of `names` are in sys.modules after a fresh interpreter runs `code`."""
+    probe = f"{code}\nimport sys\nprint(','.join(n for n in {names!r} if n in sys.modules))"
+    out = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    return [name for name in out.strip().split(",") if name]

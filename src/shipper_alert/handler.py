@@ -147,7 +147,8 @@ def run(
 
 def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]) -> None:
     from shipper_alert.notify.delivery import DeliveryResult, deliver_all  # noqa: PLC0415
-    from shipper_alert.notify.registry import build_notifiers, preview_messages  # noqa: PLC0415
+    from shipper_alert.notify.preview import preview_messages  # noqa: PLC0415
+    from shipper_alert.notify.registry import build_notifiers  # noqa: PLC0415
     from shipper_alert.render import Renderer  # noqa: PLC0415
 
     settings = outcome.settings

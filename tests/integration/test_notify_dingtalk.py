@@ -14,9 +14,9 @@ import requests
 
 import factories
 from shipper_alert.budget import Deadline
-from shipper_alert.config import DingTalkSettings
 from shipper_alert.notify.delivery import DeliveryResult, deliver_all
-from shipper_alert.notify.dingtalk import DingTalkNotifier
+from shipper_alert.notify.dingtalk.notifier import DingTalkNotifier
+from shipper_alert.notify.dingtalk.settings import DingTalkSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report

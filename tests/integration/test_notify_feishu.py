@@ -12,10 +12,10 @@ import pytest
 
 import factories
 from shipper_alert.budget import Deadline
-from shipper_alert.config import FeishuSettings
 from shipper_alert.notify.base import DeliveryFailure, Outgoing
 from shipper_alert.notify.delivery import DeliveryResult, deliver_all
-from shipper_alert.notify.feishu import FeishuNotifier
+from shipper_alert.notify.feishu.notifier import FeishuNotifier
+from shipper_alert.notify.feishu.settings import FeishuSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert_dev.standins.base import Reply

@@ -11,10 +11,10 @@ import pytest
 
 import factories
 from shipper_alert.budget import Deadline
-from shipper_alert.config import SlackSettings
 from shipper_alert.notify.base import DeliveryFailure, Outgoing
 from shipper_alert.notify.delivery import DeliveryResult, deliver_all
-from shipper_alert.notify.slack import MAX_BLOCKS_JSON_CHARS, SlackNotifier
+from shipper_alert.notify.slack.notifier import MAX_BLOCKS_JSON_CHARS, SlackNotifier
+from shipper_alert.notify.slack.settings import SlackSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert_dev.standins.base import Reply

@@ -14,9 +14,9 @@ import pytest
 
 import factories
 from shipper_alert.budget import Deadline
-from shipper_alert.config import WebhookSettings
 from shipper_alert.notify.delivery import DeliveryResult, deliver_all
-from shipper_alert.notify.webhook import MAX_BODY_BYTES, WebhookNotifier
+from shipper_alert.notify.webhook.notifier import MAX_BODY_BYTES, WebhookNotifier
+from shipper_alert.notify.webhook.settings import WebhookSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert_dev.standins.base import Reply

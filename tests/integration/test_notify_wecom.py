@@ -13,9 +13,9 @@ import requests
 
 import factories
 from shipper_alert.budget import Deadline
-from shipper_alert.config import WeComSettings
 from shipper_alert.notify.delivery import DeliveryResult, deliver_all
-from shipper_alert.notify.wecom import WeComNotifier
+from shipper_alert.notify.wecom.notifier import WeComNotifier
+from shipper_alert.notify.wecom.settings import WeComSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report

@@ -22,11 +22,10 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from shipper_alert import __version__
+from shipper_alert import USER_AGENT
 from shipper_alert.notify.base import DeliveryFailure, Notifier
 from shipper_alert.redact import SecretScrubber, redact_url
 
-USER_AGENT = f"shipper-alert/{__version__}"
 CONNECT_TIMEOUT = 3.05
 # How much of an unexpected response body an error quotes.
 BODY_EXCERPT = 200

@@ -43,8 +43,8 @@ from typing import Any
 
 import requests
 
-from shipper_alert.config import DingTalkSettings
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
+from shipper_alert.notify.dingtalk.settings import DingTalkSettings
 from shipper_alert.notify.http import (
     HttpNotifier,
     excerpt,

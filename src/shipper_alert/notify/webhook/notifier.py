@@ -43,9 +43,9 @@ from typing import Any
 import requests
 
 from shipper_alert import __version__
-from shipper_alert.config import WebhookSettings
 from shipper_alert.notify.base import Outgoing, fit
 from shipper_alert.notify.http import HttpNotifier, post
+from shipper_alert.notify.webhook.settings import WebhookSettings
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report, ShipperReport
 from shipper_alert.view import MessageView, ShipperView

@@ -35,7 +35,6 @@ from typing import Any
 
 import requests
 
-from shipper_alert.config import WeComSettings
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
 from shipper_alert.notify.http import (
     HttpNotifier,
@@ -45,6 +44,7 @@ from shipper_alert.notify.http import (
     reply_code,
     unexpected_reply,
 )
+from shipper_alert.notify.wecom.settings import WeComSettings
 from shipper_alert.redact import SecretScrubber, redact_url
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
