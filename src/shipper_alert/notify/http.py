@@ -13,7 +13,6 @@ Error details name the service and the redacted URL, never the URL itself.
 from __future__ import annotations
 
 import email.utils
-import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,7 +23,7 @@ from urllib3.util.retry import Retry
 
 from shipper_alert import USER_AGENT
 from shipper_alert.notify.base import DeliveryFailure, Notifier
-from shipper_alert.redact import SecretScrubber, redact_url
+from shipper_alert.redact import redact_url
 
 CONNECT_TIMEOUT = 3.05
 # How much of an unexpected response body an error quotes.
@@ -128,20 +127,6 @@ def json_body(response: requests.Response, service: str) -> dict[str, Any]:
             f"{service}: unexpected response {excerpt(response.content)}", retryable=True
         )
     return body
-
-
-def reply_code(reply: dict[str, Any], key: str) -> int | None:
-    """The integer status a robot's JSON reply carries in `key` (`errcode`, `code`)."""
-    try:
-        return int(reply.get(key))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-def unexpected_reply(where: str, reply: dict[str, Any], key: str) -> DeliveryFailure:
-    """A 2xx whose body lacks the status field: retryable (a proxy's page, a glitch)."""
-    text = SecretScrubber.scrub(excerpt(json.dumps(reply, ensure_ascii=False)))
-    return DeliveryFailure(f"{where}: unexpected response without {key!r}: {text}", retryable=True)
 
 
 class HttpNotifier(Notifier):

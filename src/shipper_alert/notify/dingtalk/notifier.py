@@ -45,13 +45,15 @@ import requests
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
 from shipper_alert.notify.dingtalk.settings import DingTalkSettings
-from shipper_alert.notify.http import (
-    HttpNotifier,
-    excerpt,
-    json_body,
-    post,
-    reply_code,
-    unexpected_reply,
+from shipper_alert.notify.http import HttpNotifier, json_body, post
+from shipper_alert.notify.replies import (
+    DELIVERED,
+    PERMANENT,
+    RETRY,
+    Exchange,
+    ReplyTable,
+    Rule,
+    classify,
 )
 from shipper_alert.redact import SecretScrubber, redact_url
 from shipper_alert.render import Renderer
@@ -65,21 +67,11 @@ SERVICE = "dingtalk"
 MAX_BODY_BYTES = 20000
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
-OK = 0
-SYSTEM_BUSY = -1
-RATE_LIMITED = (130101, 410100)
-SECURITY_CHECK_FAILED = 310000
-BAD_TOKEN = (300001, 300005)
-# §1.5, newer official table: group dissolved, token missing, robot disabled, unsupported
-# msgtype, robot missing (exact numbers UNCERTAIN there; all are permanent anyway).
-ROBOT_GONE = (400013, 400101, 400102, 400105, 400106)
-MODERATION = (430101, 430104)  # §1.5: refused by content moderation
-TOO_LONG = (460101, 101002)
-# 20 messages a minute per robot (§1.6) is one every 3 seconds: a throttled robot has no
-# free slot sooner than that, so no retry is tried sooner. DingTalk sends no Retry-After;
-# its throttle reply may carry a `wait` (seconds), which is honoured when longer.
+# A throttled robot (20 messages a minute, 10-minute ban beyond: the page's 消息发送频率限制)
+# has no free slot sooner than one message's share, 3 seconds. DingTalk sends no
+# Retry-After; its throttle reply may carry `wait` (seconds), honoured when longer, but
+# not believed beyond the 10-minute ban.
 RATE_LIMIT_RETRY_AFTER = 3.0
-# A `wait` beyond the 10-minute ban of §1.6 is not believed.
 MAX_RATE_LIMIT_WAIT = 600.0
 
 
@@ -100,9 +92,7 @@ def body_fits(outgoing: Outgoing) -> bool:
     return len(encode_body(outgoing.payload)) <= MAX_BODY_BYTES
 
 
-RETRYABLE = (*RATE_LIMITED, SYSTEM_BUSY)
-
-# What to tell the operator for each 310000 cause (§1.4, §1.5), found in its errmsg.
+# What to tell the operator for each 310000 cause, found in its errmsg.
 _SECURITY_HINTS = (
     (
         "keyword",
@@ -116,57 +106,73 @@ _SECURITY_HINTS = (
 _URL_HINT = "check DINGTALK_WEBHOOK_URL: the robot, its token or its group is gone or disabled"
 
 
+def _security_hint(exchange: Exchange) -> str:
+    lowered = exchange.message.lower()
+    hint = next((text for key, text in _SECURITY_HINTS if key in lowered), None)
+    return hint or "the robot's security settings (keyword, signature or IP) refused it"
+
+
+def _too_long_hint(exchange: Exchange) -> str:
+    return (
+        f"BUG in shipper-alert: the body was {exchange.sent_bytes} bytes, fitted to "
+        f"{MAX_BODY_BYTES}; please report it"
+    )
+
+
+def _rate_limit_wait(exchange: Exchange) -> float:
+    try:
+        seconds = float(exchange.reply.get("wait"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return RATE_LIMIT_RETRY_AFTER
+    if not 0 < seconds <= MAX_RATE_LIMIT_WAIT:
+        return RATE_LIMIT_RETRY_AFTER
+    return max(RATE_LIMIT_RETRY_AFTER, seconds)
+
+
+_RATE_LIMITED = Rule(
+    RETRY, "rate limited: at most 20 messages a minute per robot", wait=_rate_limit_wait
+)
+_TOO_LONG = Rule(PERMANENT, _too_long_hint, bug=True)
+_GONE = Rule(PERMANENT, _URL_HINT)
+_MODERATED = Rule(PERMANENT, "refused by DingTalk's content check")
+# Codes: https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages
+# (errcode table); 130101/310000/300001/460101 as observed in the wild are cited in
+# docs/vendors.md, "DingTalk".
+REPLIES = ReplyTable(
+    SERVICE,
+    code_keys=("errcode",),
+    message_keys=("errmsg",),
+    rules={
+        0: Rule(DELIVERED),
+        -1: Rule(RETRY, "DingTalk busy"),
+        130101: _RATE_LIMITED,  # legacy rate-limit code
+        410100: _RATE_LIMITED,
+        310000: Rule(PERMANENT, _security_hint),  # keyword, sign, timestamp or IP list
+        300001: _GONE,  # token is not exist
+        300005: _GONE,
+        400013: _GONE,  # group dissolved
+        400101: _GONE,  # token missing
+        400102: _GONE,  # robot disabled
+        400105: _GONE,  # unsupported msgtype
+        400106: _GONE,  # robot missing
+        430101: _MODERATED,  # 430101..430104: content moderation
+        430102: _MODERATED,
+        430103: _MODERATED,
+        430104: _MODERATED,
+        460101: _TOO_LONG,  # body over 20000 bytes
+        101002: _TOO_LONG,
+    },
+)
+
+
 def interpret_reply(
     reply: dict[str, Any],
     where: str,
     sent_bytes: int,
     scrub: Callable[[str], str] = SecretScrubber.scrub,
 ) -> DeliveryFailure | None:
-    """None when DingTalk accepted the message, else the classified failure (§1.5, §8)."""
-    code = reply_code(reply, "errcode")
-    if code is None:
-        return unexpected_reply(where, reply, "errcode")
-    if code == OK:
-        return None
-    errmsg = scrub(excerpt(str(reply.get("errmsg", ""))))
-    retry_after = None
-    hint: str | None = None
-    if code in RATE_LIMITED:
-        hint = "rate limited: at most 20 messages a minute per robot"
-        retry_after = _rate_limit_wait(reply.get("wait"))
-    elif code == SYSTEM_BUSY:
-        hint = "DingTalk busy"
-    elif code == SECURITY_CHECK_FAILED:
-        lowered = errmsg.lower()
-        hint = next((text for key, text in _SECURITY_HINTS if key in lowered), None)
-        hint = hint or "the robot's security settings (keyword, signature or IP) refused it"
-    elif code in TOO_LONG:
-        log.error(
-            "dingtalk rejected a %d-byte body as too long: shipper-alert's size fitting "
-            "(limit %d bytes) is wrong; please report this",
-            sent_bytes,
-            MAX_BODY_BYTES,
-        )
-        hint = (
-            f"BUG in shipper-alert: the body was {sent_bytes} bytes, fitted to "
-            f"{MAX_BODY_BYTES}; please report it"
-        )
-    elif code in BAD_TOKEN or code in ROBOT_GONE:
-        hint = _URL_HINT
-    elif MODERATION[0] <= code <= MODERATION[1]:
-        hint = "refused by DingTalk's content check"
-    detail = f"{where}: errcode {code}: {errmsg}" + (f" ({hint})" if hint else "")
-    return DeliveryFailure(detail, retryable=code in RETRYABLE, retry_after=retry_after)
-
-
-def _rate_limit_wait(wait: Any) -> float:
-    try:
-        seconds = float(wait)
-    except (TypeError, ValueError):
-        return RATE_LIMIT_RETRY_AFTER
-    if not 0 < seconds <= MAX_RATE_LIMIT_WAIT:
-        return RATE_LIMIT_RETRY_AFTER
-    return max(RATE_LIMIT_RETRY_AFTER, seconds)
+    """None when DingTalk accepted the message, else the classified failure."""
+    return classify(REPLIES, reply, where, sent_bytes=sent_bytes, scrub=scrub)
 
 
 class DingTalkNotifier(HttpNotifier):

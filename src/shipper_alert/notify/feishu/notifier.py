@@ -49,14 +49,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
-from shipper_alert.notify.http import (
-    HttpNotifier,
-    excerpt,
-    json_body,
-    post,
-    reply_code,
-    retry_after_seconds,
-    unexpected_reply,
+from shipper_alert.notify.http import HttpNotifier, json_body, post, retry_after_seconds
+from shipper_alert.notify.replies import (
+    DELIVERED,
+    PERMANENT,
+    RETRY,
+    Exchange,
+    ReplyTable,
+    Rule,
+    classify,
 )
 from shipper_alert.redact import SecretScrubber, redact_url
 from shipper_alert.render import Renderer
@@ -74,24 +75,9 @@ JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 PLACEHOLDER_TIMESTAMP = "0" * 10
 PLACEHOLDER_SIGN = "=" * 44
 
-OK = 0
-RATE_LIMITED = (11232, 99991400)
-SIGNATURE_REFUSED = 19021
-IP_REFUSED = 19022
-KEYWORD_MISSING = 19024
-BAD_REQUEST = 9499
-TOO_LARGE = 19036
 # A reset further away than this is not believed; the delivery's back-off applies.
 MAX_RESET_WAIT = 60.0
 RESET_HEADER = "x-ogw-ratelimit-reset"
-
-_HINTS = {
-    SIGNATURE_REFUSED: "FEISHU_SECRET does not match the bot's signing secret, or this "
-    "machine's clock is more than an hour off",
-    IP_REFUSED: "this function's outbound IP is not in the bot's IP allow-list",
-    KEYWORD_MISSING: "the bot's custom keyword must appear in the message "
-    "(the built-in title carries 'shipper-alert')",
-}
 
 
 def sign(secret: str, timestamp: str) -> str:
@@ -121,38 +107,53 @@ def paragraphs(text: str) -> list[list[dict[str, Any]]]:
     return [[text_node(line.rstrip())] for line in text.split("\n") if line.strip()]
 
 
+def _reset_wait_of(exchange: Exchange) -> float | None:
+    return _reset_wait(exchange.headers)
+
+
+_RATE_LIMITED = Rule(
+    RETRY, "rate limited: at most 5 messages a second, 100 a minute per bot", wait=_reset_wait_of
+)
+_BUG = Rule(
+    PERMANENT,
+    f"BUG in shipper-alert: bad request or body over {MAX_BODY_BYTES} bytes; please report it",
+    bug=True,
+)
+# Codes: https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot (error codes);
+# the legacy `StatusCode`/`StatusMessage` fields are read when `code` is missing.
+REPLIES = ReplyTable(
+    SERVICE,
+    code_keys=("code", "StatusCode"),
+    message_keys=("msg", "StatusMessage"),
+    rules={
+        0: Rule(DELIVERED),
+        11232: _RATE_LIMITED,  # "system pressure"
+        99991400: _RATE_LIMITED,  # OpenAPI frequency limit
+        19021: Rule(
+            PERMANENT,
+            "FEISHU_SECRET does not match the bot's signing secret, or this "
+            "machine's clock is more than an hour off",
+        ),
+        19022: Rule(PERMANENT, "this function's outbound IP is not in the bot's IP allow-list"),
+        19024: Rule(
+            PERMANENT,
+            "the bot's custom keyword must appear in the message "
+            "(the built-in title carries 'shipper-alert')",
+        ),
+        9499: _BUG,  # bad request, also "request body over 20 K"
+        19036: _BUG,  # body too large
+    },
+)
+
+
 def interpret_reply(
     reply: dict[str, Any],
     where: str,
     headers: Mapping[str, str] | None = None,
     scrub: Callable[[str], str] = SecretScrubber.scrub,
 ) -> DeliveryFailure | None:
-    """None when Feishu accepted the message, else the classified failure (§5.4, §8)."""
-    code = reply_code(reply, "code")
-    if code is None:
-        code = reply_code(reply, "StatusCode")  # the legacy field (§5.4)
-    if code is None:
-        return unexpected_reply(where, reply, "code")
-    if code == OK:
-        return None
-    message = scrub(excerpt(str(reply.get("msg", reply.get("StatusMessage", "")))))
-    detail = f"{where}: code {code}: {message}"
-    if code in RATE_LIMITED:
-        return DeliveryFailure(
-            f"{detail} (rate limited: at most 5 messages a second, 100 a minute per bot)",
-            retryable=True,
-            retry_after=_reset_wait(headers or {}),
-        )
-    if code in _HINTS:
-        return DeliveryFailure(f"{detail} ({_HINTS[code]})", retryable=False)
-    if code in (BAD_REQUEST, TOO_LARGE):
-        log.error("feishu refused shipper-alert's message (code %d): please report this", code)
-        return DeliveryFailure(
-            f"{detail} (BUG in shipper-alert: bad request or body over "
-            f"{MAX_BODY_BYTES} bytes; please report it)",
-            retryable=False,
-        )
-    return DeliveryFailure(detail, retryable=False)
+    """None when Feishu accepted the message, else the classified failure."""
+    return classify(REPLIES, reply, where, headers=headers, scrub=scrub)
 
 
 def _reset_wait(headers: Mapping[str, str]) -> float | None:

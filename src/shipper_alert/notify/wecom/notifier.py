@@ -36,13 +36,15 @@ from typing import Any
 import requests
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
-from shipper_alert.notify.http import (
-    HttpNotifier,
-    excerpt,
-    json_body,
-    post,
-    reply_code,
-    unexpected_reply,
+from shipper_alert.notify.http import HttpNotifier, json_body, post
+from shipper_alert.notify.replies import (
+    DELIVERED,
+    PERMANENT,
+    RETRY,
+    Exchange,
+    ReplyTable,
+    Rule,
+    classify,
 )
 from shipper_alert.notify.wecom.settings import WeComSettings
 from shipper_alert.redact import SecretScrubber, redact_url
@@ -57,15 +59,8 @@ MAX_MARKDOWN_BYTES = 4096  # §4.4, errcode 40058
 MAX_TEXT_BYTES = 2048  # §4.4
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
-OK = 0
-SYSTEM_BUSY = -1
-RATE_LIMITED = 45009
-BAD_KEY = 93000
-TOO_LONG = 40058
-RETRYABLE = (RATE_LIMITED, SYSTEM_BUSY)
-# 20 messages a minute per robot and no Retry-After (§4.4: "back off to the next minute
-# window"): wait for the next whole minute, and never less than the 3 seconds that one
-# message in twenty a minute takes.
+# 20 messages a minute per robot and no Retry-After: wait for the next whole minute, and
+# never less than the 3 seconds that one message in twenty a minute takes.
 RATE_LIMIT_MIN_WAIT = 3.0
 
 
@@ -92,6 +87,35 @@ def truncate_utf8(text: str, limit: int) -> str:
     return encoded[: limit - len("…".encode())].decode("utf-8", "ignore") + "…"
 
 
+def _too_long_hint(exchange: Exchange) -> str:
+    return (
+        f"BUG in shipper-alert: the content was {exchange.sent_bytes} bytes, fitted to "
+        f"{MAX_MARKDOWN_BYTES}; please report it"
+    )
+
+
+# Codes: https://developer.work.weixin.qq.com/document/path/90313 (global error codes).
+REPLIES = ReplyTable(
+    SERVICE,
+    code_keys=("errcode",),
+    message_keys=("errmsg",),
+    rules={
+        0: Rule(DELIVERED),
+        -1: Rule(RETRY, "WeCom busy"),
+        45009: Rule(
+            RETRY,
+            "rate limited: at most 20 messages a minute per robot",
+            wait=lambda exchange: rate_limit_wait(exchange.now),
+        ),
+        93000: Rule(
+            PERMANENT,
+            "check WECOM_WEBHOOK_URL: the robot's key is wrong or the robot was removed",
+        ),
+        40058: Rule(PERMANENT, _too_long_hint, bug=True),  # content over 4096 bytes
+    },
+)
+
+
 def interpret_reply(
     reply: dict[str, Any],
     where: str,
@@ -99,35 +123,9 @@ def interpret_reply(
     scrub: Callable[[str], str] = SecretScrubber.scrub,
     now: float | None = None,
 ) -> DeliveryFailure | None:
-    """None when WeCom accepted the message, else the classified failure (§4.3, §8)."""
-    code = reply_code(reply, "errcode")
-    if code is None:
-        return unexpected_reply(where, reply, "errcode")
-    if code == OK:
-        return None
-    errmsg = scrub(excerpt(str(reply.get("errmsg", ""))))
-    retry_after = None
-    hint: str | None = None
-    if code == RATE_LIMITED:
-        hint = "rate limited: at most 20 messages a minute per robot"
-        retry_after = rate_limit_wait(time.time() if now is None else now)
-    elif code == SYSTEM_BUSY:
-        hint = "WeCom busy"
-    elif code == BAD_KEY:
-        hint = "check WECOM_WEBHOOK_URL: the robot's key is wrong or the robot was removed"
-    elif code == TOO_LONG:
-        log.error(
-            "wecom rejected a message as too long (%d content bytes): shipper-alert's size "
-            "fitting (limit %d bytes) is wrong; please report this",
-            sent_bytes,
-            MAX_MARKDOWN_BYTES,
-        )
-        hint = (
-            f"BUG in shipper-alert: the content was {sent_bytes} bytes, fitted to "
-            f"{MAX_MARKDOWN_BYTES}; please report it"
-        )
-    detail = f"{where}: errcode {code}: {errmsg}" + (f" ({hint})" if hint else "")
-    return DeliveryFailure(detail, retryable=code in RETRYABLE, retry_after=retry_after)
+    """None when WeCom accepted the message, else the classified failure."""
+    moment = time.time() if now is None else now
+    return classify(REPLIES, reply, where, now=moment, sent_bytes=sent_bytes, scrub=scrub)
 
 
 def rate_limit_wait(now: float) -> float:
