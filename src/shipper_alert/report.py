@@ -99,15 +99,19 @@ class ShipperReport:
         return group_by_message(self.failed_tasks)
 
     @property
-    def has_findings(self) -> bool:
-        """Something in this report is to be sent now."""
+    def firing(self) -> bool:
+        """Something is wrong now: the one place "firing" (not "resolved") is decided."""
         return bool(
             self.breached
             or self.stuck_tasks
             or self.stall
-            or self.resolved
             or (self.error and self.error_notice_due)
         )
+
+    @property
+    def has_findings(self) -> bool:
+        """Something in this report is to be sent now."""
+        return self.firing or self.resolved
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = self.ref.to_json()
@@ -184,17 +188,8 @@ class Report:
 
     @property
     def only_resolved(self) -> bool:
-        return all(r.resolved and not _alerting(r) for r in self.findings)
+        return all(r.resolved and not r.firing for r in self.findings)
 
     @property
     def has_findings(self) -> bool:
         return bool(self.findings)
-
-
-def _alerting(report: ShipperReport) -> bool:
-    return bool(
-        report.breached
-        or report.stuck_tasks
-        or report.stall
-        or (report.error and report.error_notice_due)
-    )

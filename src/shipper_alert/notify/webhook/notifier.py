@@ -47,7 +47,7 @@ from shipper_alert.notify.base import Outgoing, fit
 from shipper_alert.notify.http import HttpNotifier, post
 from shipper_alert.notify.webhook.settings import WebhookSettings
 from shipper_alert.render import Renderer
-from shipper_alert.report import Report, ShipperReport
+from shipper_alert.report import Report
 from shipper_alert.view import MessageView, ShipperView
 
 log = logging.getLogger(__name__)
@@ -88,15 +88,6 @@ def notification_key(report: Report) -> str:
     return fingerprint("notification", group_key(report), str(window.start), str(window.end))
 
 
-def _firing(shipper: ShipperReport) -> bool:
-    return bool(
-        shipper.breached
-        or shipper.stuck_tasks
-        or shipper.stall
-        or (shipper.error and shipper.error_notice_due)
-    )
-
-
 def alert(view: ShipperView) -> dict[str, Any]:
     """One shipper's findings, as much of them as `view` shows."""
     report = view.report
@@ -105,7 +96,7 @@ def alert(view: ShipperView) -> dict[str, Any]:
     failed = [task for group in view.groups for task in group.tasks]
     shown_ids = {task.id for task in failed}
     body: dict[str, Any] = {
-        "status": "firing" if _firing(report) else "resolved",
+        "status": "firing" if report.firing else "resolved",
         "fingerprint": fingerprint("shipper", *who),
         "project": ref.project,
         "logstore": ref.logstore,
