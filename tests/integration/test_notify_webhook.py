@@ -149,13 +149,6 @@ def test_server_errors_and_dropped_connections_are_retried(standin, notifier, fa
     assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
 
 
-def test_429_is_retried_after_retry_after(standin, notifier):
-    standin.fail_next(Reply(429, "slow down", {"Retry-After": "12"}))
-    result, sleeps = deliver(notifier, one_failure())
-    assert (result.delivered, result.attempts, sleeps) == (True, 2, [12.0])
-    assert len(standin.delivered()) == 1
-
-
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 302])
 def test_other_statuses_are_permanent_and_secret_free(standin, notifier, status):
     standin.fail_next(Reply(status, "no", {"Location": "https://elsewhere.example/"}))
