@@ -13,6 +13,7 @@ Error details name the service and the redacted URL, never the URL itself.
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,9 +24,10 @@ from urllib3.util.retry import Retry
 
 from shipper_alert import USER_AGENT
 from shipper_alert.notify.base import DeliveryFailure, Notifier
-from shipper_alert.redact import redact_url
+from shipper_alert.redact import Secret, redact_url
 
 CONNECT_TIMEOUT = 3.05
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 # How much of an unexpected response body an error quotes.
 BODY_EXCERPT = 200
 
@@ -39,6 +41,13 @@ def new_session() -> requests.Session:
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
     return session
+
+
+def encode_json(payload: Any, *, compact: bool = True) -> bytes:
+    """A JSON body exactly as sent and as measured: UTF-8, so CJK takes 3 bytes a character
+    (`requests`' own `json=` would escape it as 6-byte `\\uXXXX`)."""
+    separators = (",", ":") if compact else None
+    return json.dumps(payload, ensure_ascii=False, separators=separators).encode("utf-8")
 
 
 def excerpt(body: bytes | str) -> str:
@@ -143,6 +152,28 @@ class HttpNotifier(Notifier):
         self._own_session = session is None
         self._session = session or new_session()
         self._clock = clock
+
+    def url(self) -> Secret:
+        """The configured webhook URL (a secret: it carries the token)."""
+        return self._settings.webhook_url
+
+    def where(self) -> str:
+        """How errors name this channel: the service and the redacted URL."""
+        return f"{self.name} ({redact_url(self.url().reveal())})"
+
+    def post_json(
+        self, body: bytes, timeout: float, headers: dict[str, str] | None = None, **options: Any
+    ) -> requests.Response:
+        """POST the exact JSON bytes once (see `post` for what raises)."""
+        return post(
+            self._session,
+            self.name,
+            self.url().reveal(),
+            timeout,
+            data=body,
+            headers={**JSON_HEADERS, **(headers or {})},
+            **options,
+        )
 
     def close(self) -> None:
         if self._own_session:

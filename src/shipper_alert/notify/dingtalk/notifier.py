@@ -35,7 +35,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -45,7 +44,7 @@ import requests
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
 from shipper_alert.notify.dingtalk.settings import DingTalkSettings
-from shipper_alert.notify.http import HttpNotifier, json_body, post
+from shipper_alert.notify.http import HttpNotifier, encode_json, json_body
 from shipper_alert.notify.replies import (
     DELIVERED,
     PERMANENT,
@@ -55,7 +54,7 @@ from shipper_alert.notify.replies import (
     Rule,
     classify,
 )
-from shipper_alert.redact import SecretScrubber, redact_url
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView
@@ -65,7 +64,6 @@ log = logging.getLogger(__name__)
 SERVICE = "dingtalk"
 # §1.6: "body 大小不合法;请保持大小在 20000bytes 以内" / errcode 460101.
 MAX_BODY_BYTES = 20000
-JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 # A throttled robot (20 messages a minute, 10-minute ban beyond: the page's 消息发送频率限制)
 # has no free slot sooner than one message's share, 3 seconds. DingTalk sends no
@@ -85,7 +83,7 @@ def sign(secret: str, timestamp_ms: str) -> str:
 
 def encode_body(payload: Any) -> bytes:
     """The request body exactly as sent and as measured against MAX_BODY_BYTES."""
-    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return encode_json(payload, compact=False)
 
 
 def body_fits(outgoing: Outgoing) -> bool:
@@ -226,20 +224,17 @@ class DingTalkNotifier(HttpNotifier):
 
     # -- send (one attempt) ------------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
-        url = self._settings.webhook_url.reveal()
-        where = f"{SERVICE} ({redact_url(url)})"
+        where = self.where()
         body = encode_body(outgoing.payload)
         params = None
         if self._settings.secret:
             timestamp = str(round(self._clock() * 1000))
-            # Raw base64 here: requests URL-encodes params exactly once (§1.4).
+            # Raw base64 here: requests URL-encodes params exactly once.
             params = {
                 "timestamp": timestamp,
                 "sign": sign(self._settings.secret.reveal(), timestamp),
             }
-        response = post(
-            self._session, SERVICE, url, timeout, data=body, headers=JSON_HEADERS, params=params
-        )
+        response = self.post_json(body, timeout, params=params)
         reply = json_body(response, where)
         failure = interpret_reply(reply, where, len(body))
         if failure is not None:

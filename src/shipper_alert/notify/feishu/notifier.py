@@ -43,13 +43,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
-from shipper_alert.notify.http import HttpNotifier, json_body, post, retry_after_seconds
+from shipper_alert.notify.http import HttpNotifier, encode_json, json_body, retry_after_seconds
 from shipper_alert.notify.replies import (
     DELIVERED,
     PERMANENT,
@@ -59,7 +58,7 @@ from shipper_alert.notify.replies import (
     Rule,
     classify,
 )
-from shipper_alert.redact import SecretScrubber, redact_url
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView
@@ -69,7 +68,6 @@ log = logging.getLogger(__name__)
 SERVICE = "feishu"
 MAX_BODY_BYTES = 20_000  # §5.5: "request body ≤ 20 KB", read as 20,000 bytes
 LOCALE = "zh_cn"
-JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 # Same lengths as a real timestamp (seconds, 10 digits until 2286) and signature (base64
 # of 32 bytes), so that the size `fits` measures is the size sent.
 PLACEHOLDER_TIMESTAMP = "0" * 10
@@ -92,7 +90,7 @@ def signed(payload: Mapping[str, Any], timestamp: str, signature: str) -> dict[s
 
 def encode_body(payload: Any) -> bytes:
     """The request body exactly as sent and as measured against MAX_BODY_BYTES."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return encode_json(payload)
 
 
 def text_node(text: str, *, bold: bool = False) -> dict[str, Any]:
@@ -206,21 +204,15 @@ class FeishuNotifier(HttpNotifier):
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
-        url = self._settings.webhook_url.reveal()
-        where = f"{SERVICE} ({redact_url(url)})"
+        where = self.where()
         payload = outgoing.payload
         if self._settings.secret:
             timestamp = str(int(self._clock()))
             payload = signed(payload, timestamp, sign(self._settings.secret.reveal(), timestamp))
-        body = encode_body(payload)
-        response = post(
-            self._session,
-            SERVICE,
-            url,
+        response = self.post_json(
+            encode_body(payload),
             timeout,
-            data=body,
-            headers=JSON_HEADERS,
-            # Feishu's OpenAPI gateway says when its window resets in its own header (§5.4).
+            # Feishu's OpenAPI gateway says when its window resets in its own header.
             rate_limit_headers=("Retry-After", RESET_HEADER),
         )
         reply = json_body(response, where)

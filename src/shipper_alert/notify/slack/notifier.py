@@ -45,8 +45,7 @@ import re
 from typing import Any
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
-from shipper_alert.notify.http import HttpNotifier, excerpt, post
-from shipper_alert.redact import redact_url
+from shipper_alert.notify.http import HttpNotifier, encode_json, excerpt
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView
@@ -62,7 +61,6 @@ MAX_TEXT_CHARS = 40_000  # §2.5: top-level text is truncated beyond this
 # msg_blocks_too_long (slackapi/bolt-js#2509); see the module docstring.
 MAX_BLOCKS_JSON_CHARS = 12_000
 ELLIPSIS = "…"
-JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 # What an operator should do about each documented error code (§2.3).
 _HINTS = {
@@ -87,7 +85,7 @@ def slack_length(text: str) -> int:
 
 def encode_body(payload: Any) -> bytes:
     """The request body exactly as sent."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return encode_json(payload)
 
 
 def blocks_length(blocks: list[dict[str, Any]]) -> int:
@@ -222,24 +220,15 @@ class SlackNotifier(HttpNotifier):
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
-        url = self._settings.webhook_url.reveal()
-        where = f"{SERVICE} ({redact_url(url)})"
         try:
-            response = post(
-                self._session,
-                SERVICE,
-                url,
-                timeout,
-                data=encode_body(outgoing.payload),
-                headers=JSON_HEADERS,
-            )
+            response = self.post_json(encode_body(outgoing.payload), timeout)
         except DeliveryFailure as failure:
             raise _explained(failure) from None
         text = response.content.decode("utf-8", "replace").strip()
         if response.status_code == 200 and text == "ok":
             return
         raise DeliveryFailure(
-            f"{where}: HTTP {response.status_code} without Slack's 'ok': {excerpt(text)}",
+            f"{self.where()}: HTTP {response.status_code} without Slack's 'ok': {excerpt(text)}",
             retryable=True,
         )
 

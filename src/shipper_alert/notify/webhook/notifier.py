@@ -44,8 +44,9 @@ import requests
 
 from shipper_alert import __version__
 from shipper_alert.notify.base import Outgoing, fit
-from shipper_alert.notify.http import HttpNotifier, post
+from shipper_alert.notify.http import HttpNotifier, encode_json
 from shipper_alert.notify.webhook.settings import WebhookSettings
+from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView, ShipperView
@@ -61,7 +62,7 @@ FINGERPRINT_DIGITS = 16
 
 def encode_body(payload: Any) -> bytes:
     """The request body exactly as sent and as measured against the size limit."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return encode_json(payload)
 
 
 def fingerprint(*identity: str) -> str:
@@ -239,6 +240,9 @@ class WebhookNotifier(HttpNotifier):
         super().__init__(settings, session=session)
         self.max_body_bytes = max_body_bytes
 
+    def url(self) -> Secret:
+        return self._settings.url
+
     def fits(self, outgoing: Outgoing) -> bool:
         return len(encode_body(outgoing.payload)) <= self.max_body_bytes
 
@@ -256,15 +260,5 @@ class WebhookNotifier(HttpNotifier):
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
         document = outgoing.payload
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Idempotency-Key": f"{document['notificationKey']}-{document['part']}",
-        }
-        post(
-            self._session,
-            SERVICE,
-            self._settings.url.reveal(),
-            timeout,
-            data=encode_body(document),
-            headers=headers,
-        )
+        key = f"{document['notificationKey']}-{document['part']}"
+        self.post_json(encode_body(document), timeout, {"Idempotency-Key": key})

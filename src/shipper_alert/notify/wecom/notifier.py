@@ -27,7 +27,6 @@ page: https://developer.work.weixin.qq.com/document/path/91770).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from typing import Any
 import requests
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
-from shipper_alert.notify.http import HttpNotifier, json_body, post
+from shipper_alert.notify.http import HttpNotifier, encode_json, json_body
 from shipper_alert.notify.replies import (
     DELIVERED,
     PERMANENT,
@@ -47,7 +46,7 @@ from shipper_alert.notify.replies import (
     classify,
 )
 from shipper_alert.notify.wecom.settings import WeComSettings
-from shipper_alert.redact import SecretScrubber, redact_url
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView, build_view
@@ -57,7 +56,6 @@ log = logging.getLogger(__name__)
 SERVICE = "wecom"
 MAX_MARKDOWN_BYTES = 4096  # §4.4, errcode 40058
 MAX_TEXT_BYTES = 2048  # §4.4
-JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 # 20 messages a minute per robot and no Retry-After: wait for the next whole minute, and
 # never less than the 3 seconds that one message in twenty a minute takes.
@@ -66,7 +64,7 @@ RATE_LIMIT_MIN_WAIT = 3.0
 
 def encode_body(payload: Any) -> bytes:
     """The request body exactly as sent: UTF-8, not `\\uXXXX` escapes."""
-    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return encode_json(payload, compact=False)
 
 
 def content_bytes(outgoing: Outgoing) -> int:
@@ -172,16 +170,8 @@ class WeComNotifier(HttpNotifier):
 
     # -- send (one attempt) ------------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
-        url = self._settings.webhook_url.reveal()
-        where = f"{SERVICE} ({redact_url(url)})"
-        response = post(
-            self._session,
-            SERVICE,
-            url,
-            timeout,
-            data=encode_body(outgoing.payload),
-            headers=JSON_HEADERS,
-        )
+        where = self.where()
+        response = self.post_json(encode_body(outgoing.payload), timeout)
         reply = json_body(response, where)
         failure = interpret_reply(reply, where, content_bytes(outgoing), now=self._clock())
         if failure is not None:
