@@ -1,33 +1,7 @@
 """DingTalk custom robot (自定义机器人): one markdown message per check, signed when a
-secret is set. Vendor facts are from docs/reference channels.md §1 (official page:
-https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages).
-
-- Payload (§1.2): `{"msgtype": "markdown", "markdown": {"title", "text"}, "at": {...}}`;
-  `title` is what the notification preview shows, `text` the body. The built-in templates
-  put "shipper-alert" in the text, so a robot whose security setting is the custom keyword
-  "shipper-alert" accepts every message (§1.4: "the message template, not the
-  user-supplied text, should carry the keyword"). A TEMPLATE_DIR override must keep the
-  robot's keyword in its text.
-- Mentions (§1.3) come only from configuration: DINGTALK_AT_MOBILES fill `at.atMobiles`
-  and are also written inline as `@<mobile>` on the last line (the mention only shows
-  when the text holds it); DINGTALK_AT_ALL (or "@all" in the list) sets `at.isAtAll`.
-  A message that only says "resolved" mentions nobody: nothing needs a person awake.
-  When a check needs several messages, only the first (the most urgent findings) mentions.
-- Signing (§1.4): `sign = base64(HMAC-SHA256(key=secret, msg=f"{ts}\\n{secret}"))` with
-  `ts` in milliseconds, appended as `&timestamp=<ts>&sign=<sign>`. The signature is made at
-  send time, so each attempt carries a fresh timestamp (DingTalk rejects one more than an
-  hour old), and handed to requests as `params`, which URL-encodes it exactly once
-  (encoding it twice is the "sign not match" bug of §1.4/§1.9).
-- Size (§1.6): the request body must be at most 20000 bytes (errcode 460101 otherwise).
-  The body is sent as the exact bytes that are measured,
-  `json.dumps(payload, ensure_ascii=False).encode()`; `requests`' own `json=` would escape
-  CJK as `\\uXXXX` (6 bytes a character instead of 3) and break the measure.
-- Success (§1.5): HTTP 200 with `errcode` 0; any other errcode, though HTTP 200, is a
-  failure. Retried (§8.2): 130101 and 410100 (rate limit, 20 a minute, §1.6), -1 (system
-  busy), plus what `notify.http` retries (transport errors, timeouts, 5xx). Not retried
-  (§8.3): 310000 (keyword, signature, timestamp or IP allow-list: the errmsg says which and
-  is quoted), 300001/300005 and 400xxx (token, robot or group gone), 460101/101002 (too
-  long: a bug in our own fitting, logged as an error), and any code not listed.
+secret is set, mentions from configuration only.
+https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages
+Payload, signing, size and reply codes: docs/vendors.md, "DingTalk".
 """
 
 from __future__ import annotations
@@ -62,7 +36,8 @@ from shipper_alert.view import MessageView
 log = logging.getLogger(__name__)
 
 SERVICE = "dingtalk"
-# §1.6: "body 大小不合法;请保持大小在 20000bytes 以内" / errcode 460101.
+# "body 大小不合法;请保持大小在 20000bytes 以内" / errcode 460101:
+# https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages
 MAX_BODY_BYTES = 20000
 
 # A throttled robot (20 messages a minute, 10-minute ban beyond: the page's 消息发送频率限制)
@@ -74,7 +49,7 @@ MAX_RATE_LIMIT_WAIT = 600.0
 
 
 def sign(secret: str, timestamp_ms: str) -> str:
-    """The raw (not URL-encoded) base64 signature of §1.4."""
+    """The raw (not URL-encoded) base64 signature the robot checks."""
     digest = hmac.new(
         secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
     ).digest()
@@ -204,7 +179,7 @@ class DingTalkNotifier(HttpNotifier):
         return [first, *(self._outgoing(m.title, self._base_text(m), False) for m in rest)]
 
     def _mention_line(self) -> str:
-        # §1.3: the mention shows only when the text holds "@<mobile>".
+        # The mention shows only when the text holds "@<mobile>".
         return "\n\n" + " ".join(f"@{mobile}" for mobile in self._at_mobiles)
 
     def _base_text(self, outgoing: Outgoing) -> str:

@@ -33,7 +33,7 @@ def reply_text(code: int, reply: bytes | str) -> str:
 
 
 def _retryable_code(code: int) -> bool:
-    """SMTP: 4xx is transient, 5xx permanent (channels.md §3.1); anything else odd: retry."""
+    """SMTP: 4xx is transient, 5xx permanent (RFC 5321 §4.2.1); anything else odd: retry."""
     return not 500 <= code < 600
 
 

@@ -1,41 +1,7 @@
-"""Feishu / Lark custom bot (自定义机器人): one rich-text `post` message per check, signed
-when FEISHU_SECRET is set. Vendor facts are from channels.md §5 (official guide:
-https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot; Lark:
-https://open.larksuite.com/open-apis/bot/v2/hook/<token>).
-
-- Message type: `post` with literal text nodes, not an interactive card (§5.3, §5.6).
-  A `{"tag": "text"}` node is shown as it is: no markdown, and no `<at>`, `<a>` or
-  `<font>` tag is interpreted in it. API text therefore needs no lossy look-alike
-  escaping (as card `lark_md` would, §5.6) and error messages arrive exactly as SLS wrote
-  them, which matters when an operator searches for one; mentions and links can only come
-  from `at` and `a` nodes, and the only ones we write are `a` nodes to the SLS console
-  (no mention is configurable for Feishu). API text still goes through `one_line`, so it
-  cannot forge paragraphs. What a card would add (a coloured header) is not worth a
-  markup in which every API string must be defused.
-  Payload: `{"msg_type": "post", "content": {"post": {"zh_cn": {"title", "content"}}}}`,
-  `content` a list of paragraphs, each a list of nodes: one paragraph per template line,
-  each shipper's heading in bold followed by its console link. The `zh_cn` key is what the
-  vendor's examples use on both hosts; a Lark client shows it as well.
-- Hosts: open.feishu.cn and open.larksuite.com take the same request; the URL is used as
-  configured, so either works.
-- Signing (§5.2): `timestamp` in SECONDS and `sign = base64(HMAC-SHA256(key=f"{timestamp}\\n
-  {secret}", msg=b""))`, both as strings in the JSON body (not the URL). They are made at
-  send time, so every attempt carries a fresh timestamp (Feishu refuses one more than an
-  hour off, 19021). Test vector: ts 1756800000, secret "orbit-test-secret" ->
-  "sN+9ZKa5w6BQmKyxCaxNA1DWEgtEnZaOcfEOCqZ26fg=".
-- Size (§5.5): the request body at most 20 KB. 20 KB is read as 20,000 bytes, the smaller
-  reading (Apprise caps at 19,985). The measure is the exact body sent, compact JSON in
-  UTF-8 (CJK is 3 bytes a character; `requests`' own `json=` would escape it to 6), and
-  includes the `timestamp` and `sign` fields: `fits` measures with placeholders of their
-  exact lengths (10 digits, 44 base64 characters), so the signed body has the same size.
-- Success (§5.4): HTTP 200 and body `code` 0 (the legacy `StatusCode` is read only when
-  `code` is missing). Errors mostly come as HTTP 200 with a non-zero `code`.
-  Retried (§8.2): 11232 (rate limited, "system pressure"), 99991400 (OpenAPI frequency
-  limit, with or without HTTP 429), HTTP 429 and 5xx, timeouts, connection errors;
-  `x-ogw-ratelimit-reset` (seconds) is honoured on a rate-limit body and on HTTP 429. Not retried
-  (§8.3): 19021 (signature or timestamp), 19022 (IP allow-list), 19024 (keyword),
-  9499 (bad request, also "request body over 20 K"), 19036 (size), and any other code.
-- Rate (§5.5): 5 a second and 100 a minute per bot; one message per check keeps far below.
+"""Feishu / Lark custom bot (自定义机器人): one rich-text `post` message of literal text
+nodes per check, signed when FEISHU_SECRET is set.
+https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot
+Payload, signing, size and reply codes: docs/vendors.md, "Feishu / Lark".
 """
 
 from __future__ import annotations
@@ -66,7 +32,9 @@ from shipper_alert.view import MessageView
 log = logging.getLogger(__name__)
 
 SERVICE = "feishu"
-MAX_BODY_BYTES = 20_000  # §5.5: "request body ≤ 20 KB", read as 20,000 bytes
+# "request body ≤ 20 KB", read as 20,000 bytes:
+# https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot
+MAX_BODY_BYTES = 20_000
 LOCALE = "zh_cn"
 # Same lengths as a real timestamp (seconds, 10 digits until 2286) and signature (base64
 # of 32 bytes), so that the size `fits` measures is the size sent.
@@ -79,7 +47,7 @@ RESET_HEADER = "x-ogw-ratelimit-reset"
 
 
 def sign(secret: str, timestamp: str) -> str:
-    """The signature of §5.2: HMAC-SHA256 keyed by f"{timestamp}\\n{secret}" over nothing."""
+    """The bot's signature: HMAC-SHA256 keyed by f"{timestamp}\\n{secret}" over nothing."""
     key = f"{timestamp}\n{secret}".encode()
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode("ascii")
 

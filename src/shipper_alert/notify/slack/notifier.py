@@ -1,40 +1,6 @@
 """Slack incoming webhook: one Block Kit message per check, with a plain-text fallback.
-
-Vendor facts are from channels.md §2 (incoming webhooks:
-https://api.slack.com/messaging/webhooks; blocks: https://docs.slack.dev/reference/block-kit/blocks;
-formatting: https://api.slack.com/docs/message-formatting).
-
-- Payload (§2.2): `{"text": <fallback>, "blocks": [...]}`. With blocks, the top-level
-  `text` is what notifications show, so it carries the headline and the window. Blocks:
-  a `header` (the headline), a `context` (window, dry run, part), then per shipper a
-  `divider` and `section`s of mrkdwn, then a `section` saying what was left out.
-- Limits (§2.5), enforced by `fits` and cut so that `fit` keeps the most it can:
-  at most 50 blocks; a section's text at most 3000 characters (longer shipper text is cut
-  at line breaks into several sections, a line longer than that at a character that is
-  not inside an `&...;` entity); a header's plain_text at most 150 characters (cut with
-  "…"); the top-level text at most 40,000 characters (Slack truncates beyond it).
-  One more limit is self-imposed: the blocks, as serialised JSON, at most 12,000
-  characters. Slack documents no total, but chat.postMessage answers `msg_blocks_too_long`
-  from about 13,200 characters of blocks (slackapi/bolt-js#2509, observed, not
-  documented), and 12,000 leaves a margin; it is also about what a person reads at 3 a.m.
-- Counting (§2.5, "Slack counts characters, not bytes"): characters are counted as UTF-16
-  code units, `len(text.encode("utf-16-le")) // 2`. For text in the Basic Multilingual
-  Plane (CJK included) that is Python's `len()` (code points); a character outside it (an
-  emoji) counts 2, as in JavaScript's `length`. Of the two plausible measures this is the
-  larger, so what fits by ours fits by Slack's. Text is counted as sent: `&amp;` is 5.
-- Escaping (§2.7): API text goes through the `mrkdwn` filter (`&`, `<`, `>` as entities,
-  so `<!channel>`, `<@U..>` and `<http://evil|x>` cannot form; `* _ ~ `` ` `` replaced by
-  look-alikes) after `one_line`, so it cannot forge lines either. Every mrkdwn text object
-  is `"verbatim": true`, so Slack does not turn a bare URL, `#channel` or `@name` in API
-  text into a link or mention either. The only link is the SLS console URL, written by us
-  as `<url|SLS console>` (which verbatim keeps), its `<`, `>`, `|` percent-encoded.
-  Slack incoming webhooks have no mention configuration here, so nobody is mentioned.
-- Responses (§2.3): success is HTTP 200 with the body `ok`. Errors are plain-text codes
-  with a 4xx status (invalid_payload, no_text, invalid_blocks, no_service,
-  channel_not_found, channel_is_archived, action_prohibited, ...): not retried (§8.3).
-  429 is retried after its Retry-After (§2.4); 5xx (rollup_error), timeouts and connection
-  errors are retried (§8.2). A 2xx with another body is retried: Slack did not say it
-  took the message. The body is sent as the exact bytes that were measured.
+https://api.slack.com/messaging/webhooks
+Limits, counting, escaping and replies: docs/vendors.md, "Slack".
 """
 
 from __future__ import annotations
@@ -53,16 +19,18 @@ from shipper_alert.view import MessageView
 log = logging.getLogger(__name__)
 
 SERVICE = "slack"
-MAX_BLOCKS = 50  # §2.5
-MAX_SECTION_CHARS = 3000  # §2.5: "must be less than 3001 characters"
-MAX_HEADER_CHARS = 150  # §2.5
-MAX_TEXT_CHARS = 40_000  # §2.5: top-level text is truncated beyond this
+MAX_BLOCKS = 50  # https://docs.slack.dev/reference/block-kit/blocks
+MAX_SECTION_CHARS = 3000  # same page: "must be less than 3001 characters"
+MAX_HEADER_CHARS = 150  # same page
+# https://api.slack.com/changelog/2018-04-truncating-really-long-messages
+MAX_TEXT_CHARS = 40_000
 # Self-imposed, below the ~13,200 characters at which Slack was seen to answer
 # msg_blocks_too_long (slackapi/bolt-js#2509); see the module docstring.
 MAX_BLOCKS_JSON_CHARS = 12_000
 ELLIPSIS = "…"
 
-# What an operator should do about each documented error code (§2.3).
+# What an operator should do about each documented error code:
+# https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks
 _HINTS = {
     "no_service": "the webhook was removed, disabled or mistyped: check SLACK_WEBHOOK_URL",
     "channel_not_found": "the webhook's channel no longer exists",
@@ -166,7 +134,7 @@ def fits(outgoing: Outgoing) -> bool:
 
 def _mrkdwn(text: str) -> dict[str, Any]:
     # verbatim: no auto-linking of bare URLs, channel names or @mentions in API text;
-    # our own <url|label> link still works (§2.7).
+    # our own <url|label> link still works.
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 

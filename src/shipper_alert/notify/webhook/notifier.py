@@ -1,35 +1,7 @@
 """Generic webhook: the run's findings as one JSON document POSTed to WEBHOOK_URL, for
-machines (SIEMs, runbooks, ticketing). The payload is documented field by field in
-docs/webhook.md and as JSON Schema in docs/webhook.schema.json; tests validate real
-payloads against that schema.
-
-- Convention (channels.md §6, Alertmanager's webhook "version 4",
-  https://prometheus.io/docs/alerting/latest/configuration/#webhook_config): from it we keep
-  `version`, `status` (firing/resolved), a stable `groupKey`, `truncatedAlerts`, and
-  `alerts[]` each with a `status` and a `fingerprint`; the rest carries our findings (the
-  window, each shipper's counts, failed and stuck tasks, stall, monitor error, auto-retry,
-  console URL). Our `version` is "1" of this schema, not Alertmanager's "4": a receiver
-  built for Alertmanager would misread it anyway.
-- Deduplication (§6.4: "expect duplicates: make receivers idempotent"): `notificationKey`
-  is the same for every delivery of the same check (same group, same window), also sent
-  as the `Idempotency-Key` header with the part number; `alerts[].fingerprint` is the
-  shipper, shared by its firing and its resolved alert; each failed or stuck task, stall
-  and monitor error has its own `fingerprint`. Fingerprints are the first 16 hex digits
-  of SHA-256 over the finding's identity, so they are stable across checks and versions.
-- Size: the body is kept to at most 1,000,000 bytes (self-imposed: under the 1 MiB that
-  common receivers accept by default, e.g. nginx's client_max_body_size). When the findings
-  do not fit, task lists are cut (then message groups, then the shippers are split over
-  several posts, `part`/`parts`) by `notify.base.fit`, and every cut is counted:
-  `truncatedTasks`, per alert `failedTasksOmitted`, `failedTaskGroupsOmitted`,
-  `stuckTasksOmitted`, and `truncatedAlerts` (shippers carried by other parts). Totals
-  always come from the whole report. The body is sent as the exact bytes that were
-  measured (compact UTF-8 JSON).
-- API text is JSON-encoded (§0, "Escaping: JSON-encode") and otherwise untouched:
-  receivers get error messages exactly as SLS wrote them and must escape them for their
-  own output.
-- Delivery (§6.4, §8.1): any 2xx is success (the body is not read); 429 (with
-  Retry-After), 5xx, timeouts and connection errors are retried; any other status,
-  redirects included, is not.
+machines (SIEMs, runbooks, ticketing); documented in docs/webhook.md and
+docs/webhook.schema.json. Convention, deduplication and size: docs/vendors.md,
+"Generic webhook".
 """
 
 from __future__ import annotations

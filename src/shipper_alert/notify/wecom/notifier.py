@@ -1,28 +1,6 @@
 """WeCom (企业微信) group robot: one markdown message per check, plus a short text message
-carrying the mentions. Vendor facts are from docs/reference channels.md §4 (official
-page: https://developer.work.weixin.qq.com/document/path/91770).
-
-- Payload (§4.2): `{"msgtype": "markdown", "markdown": {"content": ...}}`. WeCom renders a
-  small markdown subset and `<font color="info|comment|warning">`; API text goes through
-  the `markdown` filter, so it cannot open a tag (`<font>`, `<@userid>`) or a link (§4.5).
-- Size (§4.4): `markdown.content` at most 4096 bytes of UTF-8 (errcode 40058 otherwise);
-  `text.content` at most 2048 bytes. `fit` keeps the markdown within 4096 bytes as WeCom
-  counts them (`len(content.encode("utf-8"))`).
-- Mentions: WECOM_MENTIONED_MOBILES. In a markdown message `mentioned_mobile_list` does
-  not work and only `<@userid>` does (§4.2, UNCERTAIN), and the configuration holds
-  mobiles, not userids. So when mobiles are configured, the markdown alert is followed by
-  a short `text` message, "shipper-alert FIRING: ...: see the alert above", whose
-  `mentioned_mobile_list` pings them ("@all" allowed). It is a second message of the same
-  delivery (one more request, retried like the first; the channel's result counts both),
-  sent after the alert so that a person who is pinged finds the details already there,
-  and not sent when the alert itself could not be delivered. A message that only says
-  "resolved" mentions nobody.
-- Success (§4.3): HTTP 200 with `errcode` 0; any other errcode, though HTTP 200, is a
-  failure. Retried (§8.2): 45009 (rate limit, 20 a minute, §4.4), -1 (system busy, WeCom's
-  global error codes, https://developer.work.weixin.qq.com/document/path/90313), plus what
-  `notify.http` retries (transport errors, timeouts, 5xx). Not retried (§8.3): 93000 (bad
-  or removed key), 40058 (too long: a bug in our own fitting, logged as an error), and any
-  code not listed.
+carrying the configured mentions. https://developer.work.weixin.qq.com/document/path/91770
+Payload, mentions, size and reply codes: docs/vendors.md, "WeCom".
 """
 
 from __future__ import annotations
@@ -54,8 +32,9 @@ from shipper_alert.view import MessageView, build_view
 log = logging.getLogger(__name__)
 
 SERVICE = "wecom"
-MAX_MARKDOWN_BYTES = 4096  # §4.4, errcode 40058
-MAX_TEXT_BYTES = 2048  # §4.4
+# https://developer.work.weixin.qq.com/document/path/91770: 4096 bytes, else errcode 40058
+MAX_MARKDOWN_BYTES = 4096
+MAX_TEXT_BYTES = 2048  # same page, text messages
 
 # 20 messages a minute per robot and no Retry-After: wait for the next whole minute, and
 # never less than the 3 seconds that one message in twenty a minute takes.
