@@ -1,9 +1,10 @@
 """Configuration: every environment variable, read and checked once, into frozen settings.
 
-The variables and their meaning are fixed by the contract (../shared/contract.md,
-"Configuration: environment variables"). `load_settings` reads them all before any network
-call and raises one `ConfigError` listing every problem, each naming its variable and never
-echoing a secret's value. Nothing else in the package reads `os.environ`.
+The variables are listed in README.md, "Configuration". This module reads what is common
+(targets, rules, credentials, endpoint) and asks each channel in `notify.registry` for its
+own. `load_settings` reads them all before any network call and raises one `ConfigError`
+listing every problem, each naming its variable and never echoing a secret's value.
+Nothing else in the package reads `os.environ`.
 """
 
 from __future__ import annotations
