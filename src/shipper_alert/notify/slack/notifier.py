@@ -12,6 +12,7 @@ from typing import Any
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
 from shipper_alert.notify.http import HttpNotifier, encode_json, excerpt
+from shipper_alert.notify.replies import PERMANENT, Rule
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView
@@ -29,19 +30,25 @@ MAX_TEXT_CHARS = 40_000
 MAX_BLOCKS_JSON_CHARS = 12_000
 ELLIPSIS = "…"
 
-# What an operator should do about each documented error code:
+# Slack answers an error as a plain-text code with a 4xx status (5xx for rollup_error):
 # https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks
-_HINTS = {
-    "no_service": "the webhook was removed, disabled or mistyped: check SLACK_WEBHOOK_URL",
-    "channel_not_found": "the webhook's channel no longer exists",
-    "channel_is_archived": "the webhook's channel is archived",
-    "action_prohibited": "a workspace admin restricts posting there",
-    "posting_to_general_channel_denied": "an admin restricts posting to #general",
-    "invalid_token": "the webhook's token is invalid: check SLACK_WEBHOOK_URL",
-    "team_disabled": "the Slack workspace is disabled",
-    "invalid_blocks": "BUG in shipper-alert's Block Kit payload; please report it",
-    "invalid_payload": "BUG in shipper-alert's payload; please report it",
-    "no_text": "BUG in shipper-alert's payload; please report it",
+# The status decides retry (notify.http: 429 and 5xx, so rollup_error, are retried); the
+# table says what each documented 4xx code means and what the operator should do.
+_GONE = "check SLACK_WEBHOOK_URL"
+_BUG = Rule(PERMANENT, "BUG in shipper-alert's payload; please report it", bug=True)
+REPLIES: dict[str, Rule] = {
+    "no_service": Rule(PERMANENT, f"the webhook was removed, disabled or mistyped: {_GONE}"),
+    "channel_not_found": Rule(PERMANENT, "the webhook's channel no longer exists"),
+    "channel_is_archived": Rule(PERMANENT, "the webhook's channel is archived"),
+    "action_prohibited": Rule(PERMANENT, "a workspace admin restricts posting there"),
+    "posting_to_general_channel_denied": Rule(PERMANENT, "an admin restricts posting to #general"),
+    "invalid_token": Rule(PERMANENT, f"the webhook's token is invalid: {_GONE}"),
+    "team_disabled": Rule(PERMANENT, "the Slack workspace is disabled"),
+    "invalid_blocks": Rule(
+        PERMANENT, "BUG in shipper-alert's Block Kit payload; please report it", bug=True
+    ),
+    "invalid_payload": _BUG,
+    "no_text": _BUG,
 }
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 
@@ -204,13 +211,13 @@ class SlackNotifier(HttpNotifier):
 def _explained(failure: DeliveryFailure) -> DeliveryFailure:
     """`failure` with what the operator should do about Slack's error code, if known."""
     code = (failure.body or "").strip()  # Slack answers errors as a plain-text code
-    hint = _HINTS.get(code)
-    if hint is None:
+    rule = REPLIES.get(code)
+    if rule is None:
         return failure
-    if hint.startswith("BUG"):
+    if rule.bug:
         log.error("slack rejected shipper-alert's payload (%s); please report this", code)
     return DeliveryFailure(
-        f"{failure.detail} ({hint})",
+        f"{failure.detail} ({rule.hint})",
         retryable=failure.retryable,
         retry_after=failure.retry_after,
         status=failure.status,
