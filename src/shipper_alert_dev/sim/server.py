@@ -397,7 +397,7 @@ class SlsSimulator:
                 "MissingSignatureMethod",
                 "x-log-signaturemethod does not exist in http header.",
             )
-        if method != signing.SIGNATURE_METHOD:
+        if method not in signing.SIGNATURE_METHODS:
             raise ApiError(
                 400, "InvalidSignatureMethod", f"x-log-signaturemethod {method} is unsupported."
             )
@@ -454,7 +454,8 @@ class SlsSimulator:
         signed = dict(headers)
         signed["date"] = headers.get("date") or headers.get("x-log-date", "")
         text = signing.string_to_sign(method, path, pairs, signed)
-        expected = signing.signature(credential.access_key_secret, text)
+        method = headers.get("x-log-signaturemethod", signing.SIGNATURE_METHOD)
+        expected = signing.signature(credential.access_key_secret, text, method)
         if not hmac.compare_digest(expected.encode(), sent_signature.encode()):
             raise ApiError(401, "SignatureNotMatch", f"Signature {sent_signature} not matched.")
 
