@@ -23,7 +23,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 
 import requests
@@ -106,6 +106,7 @@ class _Reply:
     status: int
     body: bytes
     request_id: str
+    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
 
 
 class SlsClient:
@@ -246,6 +247,22 @@ class SlsClient:
             body = json.dumps(ids[first : first + RETRY_CHUNK]).encode("utf-8")
             self._call(_Request(api, "PUT", project, path, [], body))
 
+    def call(
+        self,
+        api: str,
+        method: str,
+        project: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        body: bytes | None = None,
+        *,
+        names: Sequence[str] = (),
+    ) -> _Reply:
+        """One call with this client's signing, retries and deadline, for API modules beside
+        this one (`shipper_alert.sls.exports`); `names` are the path's resource names."""
+        _check_names(api, project, *names)
+        return self._call(_Request(api, method, project, path, list(params), body))
+
     # --- paging, retries, one attempt ---------------------------------------------------
 
     def _list_names(
@@ -353,7 +370,8 @@ class SlsClient:
             request_id or "-",
         )
         if 200 <= response.status_code < 300:
-            return _Reply(response.status_code, response.content, request_id)
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            return _Reply(response.status_code, response.content, request_id, headers)
         raise error_from_http(response.status_code, response.content, request_id, api)
 
     def _signed_headers(self, request: _Request) -> dict[str, str]:
