@@ -16,9 +16,11 @@ from datetime import timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
+from shipper_alert import exports_settings
 from shipper_alert.addresses import is_loopback_host  # noqa: F401 - tools/fc.py imports it
 from shipper_alert.durations import format_duration
 from shipper_alert.errors import ConfigError
+from shipper_alert.exports_settings import ExportSettings
 from shipper_alert.models import ShipperRef
 from shipper_alert.notify.registry import CHANNELS, Channels
 from shipper_alert.reader import Reader, Shown
@@ -98,6 +100,7 @@ class Settings:
     template_dir: Path | None = None
     log_level: str = "INFO"
     state_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+    exports: ExportSettings = field(default_factory=ExportSettings)
 
 
 def _parse_shipper(text: str) -> tuple[ShipperRef | None, str | None]:
@@ -107,7 +110,7 @@ def _parse_shipper(text: str) -> tuple[ShipperRef | None, str | None]:
         return None, str(exc)
 
 
-def _read_shippers(reader: Reader) -> tuple[ShipperRef, ...]:
+def _read_shippers(reader: Reader, required: bool = True) -> tuple[ShipperRef, ...]:
     listed = reader.items(SHIPPERS)
     single = {name: reader.text(name) for name in (SLS_PROJECT, SLS_LOGSTORE, SLS_SHIPPER)}
     given = [name for name, value in single.items() if value]
@@ -127,10 +130,12 @@ def _read_shippers(reader: Reader) -> tuple[ShipperRef, ...]:
                 refs.append(ref)
         return tuple(refs)
     if not given:
-        reader.problem(
-            SHIPPERS,
-            "no shipper to watch: set SHIPPERS or SLS_PROJECT, SLS_LOGSTORE and SLS_SHIPPER",
-        )
+        if required:
+            reader.problem(
+                SHIPPERS,
+                "no shipper to watch: set SHIPPERS or SLS_PROJECT, SLS_LOGSTORE and SLS_SHIPPER"
+                " (or EXPORTS for export jobs)",
+            )
         return ()
     missing = [name for name, value in single.items() if not value]
     if missing:
@@ -333,7 +338,8 @@ def inspect_settings(
     reader = Reader(environ, SECRET_VARIABLES)
     endpoint = _read_endpoint(reader, context)
     credentials = _read_credentials(reader, context)
-    shippers = _read_shippers(reader)
+    exports = exports_settings.read(reader)
+    shippers = _read_shippers(reader, required=reader.raw(exports_settings.EXPORTS) is None)
     rules = _read_rules(reader)
     auto_retry = reader.boolean(AUTO_RETRY, False)
     timezone_name, zone = _read_timezone(reader)
@@ -359,6 +365,7 @@ def inspect_settings(
             shippers=shippers,
             rules=rules,
             channels=channels,
+            exports=exports,
             auto_retry=auto_retry,
             timezone_name=timezone_name,
             timezone=zone,

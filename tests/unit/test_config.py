@@ -144,6 +144,7 @@ def test_no_shipper_at_all():
     env = {k: v for k, v in BASE.items() if k != "SHIPPERS"}
     assert problems(env) == [
         "SHIPPERS: no shipper to watch: set SHIPPERS or SLS_PROJECT, SLS_LOGSTORE and SLS_SHIPPER"
+        " (or EXPORTS for export jobs)"
     ]
 
 
