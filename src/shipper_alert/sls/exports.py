@@ -81,6 +81,7 @@ class ExportJob:
     status: str  # raw: RUNNING, STOPPED, ... or anything new
     modified_time: int | None  # lastModifiedTime, epoch seconds
     display_name: str = ""
+    to_time: int = 0  # configuration.toTime: 0 = runs until stopped
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,9 @@ def _job(reader: _Reader, job: dict, project: str, kind: str | None, index: int 
         modified = reader.integer(modified, f"{at}lastModifiedTime")
     display = job.get("displayName")
     display = reader.string(display, f"{at}displayName") if display is not None else ""
-    return ExportJob(project, name, kind, logstore, status, modified, display)
+    to_time = config.get("toTime")
+    to_time = 0 if to_time is None else reader.integer(to_time, f"{at}configuration.toTime")
+    return ExportJob(project, name, kind, logstore, status, modified, display, to_time)
 
 
 def _decompressed(reply) -> bytes:
