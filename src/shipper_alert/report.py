@@ -140,6 +140,7 @@ class Totals:
     stalled: int
     errors: int
     resolved: int
+    exports: int = 0  # export jobs with findings (not counted in the shipper totals above)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class Report:
     request_id: str | None = None
     checked_at: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "custom template failed"
+    exports: tuple = ()  # exports_report.ExportReport, found beside the shippers
 
     @property
     def findings(self) -> tuple[ShipperReport, ...]:
@@ -171,11 +173,13 @@ class Report:
                 order = 3
             return order, str(report.ref)
 
-        return tuple(sorted((r for r in self.shippers if r.has_findings), key=rank))
+        targets = (*self.shippers, *self.exports)
+        return tuple(sorted((r for r in targets if r.has_findings), key=rank))
 
     @property
     def totals(self) -> Totals:
-        findings = self.findings
+        exports = sum(1 for r in self.findings if not isinstance(r, ShipperReport))
+        findings = tuple(r for r in self.findings if isinstance(r, ShipperReport))
         return Totals(
             shippers=len(self.shippers),
             breached=sum(1 for r in findings if r.breached),
@@ -183,7 +187,8 @@ class Report:
             stuck=sum(len(r.stuck_tasks) for r in findings),
             stalled=sum(1 for r in findings if r.stall),
             errors=sum(1 for r in findings if r.error and r.error_notice_due),
-            resolved=sum(1 for r in findings if r.resolved),
+            resolved=sum(1 for r in self.findings if r.resolved),  # shippers and export jobs
+            exports=exports,
         )
 
     @property

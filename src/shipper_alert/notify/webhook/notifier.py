@@ -61,9 +61,27 @@ def notification_key(report: Report) -> str:
     return fingerprint("notification", group_key(report), str(window.start), str(window.end))
 
 
+def error_body(report: Any, who: tuple[str, ...]) -> dict[str, Any]:
+    """The `error` object of an alert whose report has an error (shipper or export job)."""
+    error = report.error
+    return {
+        "code": error.code,
+        "message": error.message,
+        "requestId": error.request_id,
+        "status": error.status,
+        "partial": report.partial,
+        "noticeDue": report.error_notice_due,
+        "fingerprint": fingerprint("error", *who, error.code),
+    }
+
+
 def alert(view: ShipperView) -> dict[str, Any]:
     """One shipper's findings, as much of them as `view` shows."""
     report = view.report
+    if getattr(report, "kind", None) == "export":
+        from shipper_alert.notify.webhook_exports import export_alert  # noqa: PLC0415
+
+        return export_alert(view)
     ref = report.ref
     who = (ref.project, ref.logstore, ref.shipper)
     failed = [task for group in view.groups for task in group.tasks]
@@ -132,16 +150,7 @@ def alert(view: ShipperView) -> dict[str, Any]:
             "fingerprint": fingerprint("stalled", *who, str(stall.newest_create_time)),
         }
     if report.error is not None:
-        error = report.error
-        body["error"] = {
-            "code": error.code,
-            "message": error.message,
-            "requestId": error.request_id,
-            "status": error.status,
-            "partial": report.partial,
-            "noticeDue": report.error_notice_due,
-            "fingerprint": fingerprint("error", *who, error.code),
-        }
+        body["error"] = error_body(report, who)
     if report.retry is not None:
         retry = report.retry
         ids = [task_id for task_id in retry.task_ids if task_id in shown_ids]
@@ -191,6 +200,7 @@ def payload(view: MessageView, title: str, notes: list[str]) -> dict[str, Any]:
             "stalled": totals.stalled,
             "errors": totals.errors,
             "resolved": totals.resolved,
+            "exports": totals.exports,
         },
         "truncatedAlerts": len(report.findings) - len(view.shippers),
         "truncatedTasks": view.hidden_items,
