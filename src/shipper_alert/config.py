@@ -20,7 +20,13 @@ from shipper_alert import exports_settings
 from shipper_alert.addresses import is_loopback_host  # noqa: F401 - tools/fc.py imports it
 from shipper_alert.durations import format_duration
 from shipper_alert.errors import ConfigError
-from shipper_alert.exports_settings import ExportSettings
+from shipper_alert.exports_settings import (  # the names are config's variables too
+    DIAGNOSTIC_LOGSTORE,  # noqa: F401
+    EXPORT_FAILED_ROWS_THRESHOLD,  # noqa: F401
+    EXPORT_LAG_THRESHOLD,  # noqa: F401
+    EXPORTS,  # noqa: F401
+    ExportSettings,
+)
 from shipper_alert.models import ShipperRef
 from shipper_alert.notify.registry import CHANNELS, Channels
 from shipper_alert.reader import Reader, Shown

@@ -75,4 +75,13 @@ def test_the_role_may_call_what_the_function_calls():
         "log:ListLogStores",
         "log:ListShipper",
         "log:RetryShipperTask",
+        "log:ListOSSExports",
+        "log:ListMaxComputeExports",
+        "log:ListOSSHDFSExports",
+        "log:GetOSSExport",
+        "log:GetMaxComputeExport",
+        "log:GetOSSHDFSExport",
+        "log:ListJobs",
+        "log:GetJob",
+        "log:GetLogStoreLogs",
     } <= actions
