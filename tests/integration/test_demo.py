@@ -34,8 +34,16 @@ def test_the_demo_checks_show_failing_stuck_stalled_resolved_and_healthy_shipper
     assert not any(
         e["breached"] or e["stuckTaskIds"] or e["stalled"] for e in by_name["oss-backup"]
     )
+    exports: dict[str, list] = {}
+    for entry in (e for r in results for e in r["exports"]):
+        exports.setdefault(entry["job"], []).append(entry)
+    assert not any(e["breached"] for e in exports["export-nginx-oss"])
+    assert [e["notRunning"] is not None for e in exports["export-app-oss"]].count(True) == 1
+    assert all(e["connectorErrors"] for e in exports["export-audit-odps"])
     text = out.getvalue()
     for marker in ("BREACHED:", "STUCK:", "STALLED:", "AUTO_RETRY: would retry", "Asia/Shanghai"):
+        assert marker in text
+    for marker in ("== shop-prod/export-audit-odps ==", "job is STOPPED for", "ODPS-0130071"):
         assert marker in text
 
 
