@@ -186,3 +186,15 @@ def test_a_legacy_shipper_that_is_gone_names_the_export_job_that_replaced_it(che
         "exp-a/lossy,exp-a/behind,exp-a/broken)"
     )
     assert result["exports"] == []
+
+
+def test_a_stopped_job_is_reminded_after_remind_interval(check, sim_clock):
+    check(EXPORTS=f"{PROJECT}/stopped", REMIND_INTERVAL="30m")
+    sim_clock.advance(1800)
+
+    result = check(EXPORTS=f"{PROJECT}/stopped", REMIND_INTERVAL="30m")
+
+    status = by_job(result)["stopped"]["notRunning"]
+    assert status is not None
+    assert status["reminder"] is True
+    assert "1x job is STOPPED for 32m (reminder) [JobNotRunning]" in result["messages"][0]["text"]
