@@ -129,6 +129,10 @@ class ExportSet:
     def add_job(self, job: ExportJobSpec) -> None:
         self.jobs.setdefault(job.project, {})[job.name] = job
 
+    def job_paths(self) -> list[str]:
+        """Every export job as `project/job`, in scenario order."""
+        return [f"{project}/{name}" for project, jobs in self.jobs.items() for name in jobs]
+
     def store(self, project: str, logstore: str) -> DiagnosticStore:
         return self.stores.setdefault((project, logstore), DiagnosticStore(project, logstore))
 
