@@ -64,8 +64,13 @@ class ExportReport:
         return self.verdict.breached or self.not_running is not None
 
     @property
+    def firing(self) -> bool:
+        """Something is wrong now (as ShipperReport.firing decides for shippers)."""
+        return bool(self.breached or (self.error and self.error_notice_due))
+
+    @property
     def has_findings(self) -> bool:
-        return bool(self.breached or self.resolved or (self.error and self.error_notice_due))
+        return self.firing or self.resolved
 
     @property
     def console_url(self) -> str:

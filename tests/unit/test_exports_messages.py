@@ -96,15 +96,13 @@ def test_groups_have_no_task_lines_and_the_summary_only_our_words():
 
 
 def every_channel():
-    from shipper_alert.config import (  # noqa: PLC0415
-        Channels,
-        DingTalkSettings,
-        EmailSettings,
-        FeishuSettings,
-        SlackSettings,
-        WebhookSettings,
-        WeComSettings,
-    )
+    from shipper_alert.notify.dingtalk.settings import DingTalkSettings  # noqa: PLC0415
+    from shipper_alert.notify.email.settings import EmailSettings  # noqa: PLC0415
+    from shipper_alert.notify.feishu.settings import FeishuSettings  # noqa: PLC0415
+    from shipper_alert.notify.registry import Channels  # noqa: PLC0415
+    from shipper_alert.notify.slack.settings import SlackSettings  # noqa: PLC0415
+    from shipper_alert.notify.webhook.settings import WebhookSettings  # noqa: PLC0415
+    from shipper_alert.notify.wecom.settings import WeComSettings  # noqa: PLC0415
     from shipper_alert.redact import Secret  # noqa: PLC0415
 
     url = Secret("https://hooks.example.com/in/token")

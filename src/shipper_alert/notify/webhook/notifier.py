@@ -79,7 +79,7 @@ def alert(view: ShipperView) -> dict[str, Any]:
     """One shipper's findings, as much of them as `view` shows."""
     report = view.report
     if getattr(report, "kind", None) == "export":
-        from shipper_alert.notify.webhook_exports import export_alert  # noqa: PLC0415
+        from shipper_alert.notify.webhook.exports import export_alert  # noqa: PLC0415
 
         return export_alert(view)
     ref = report.ref

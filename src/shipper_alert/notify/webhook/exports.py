@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipper_alert.notify.webhook import error_body, fingerprint, iso
+from shipper_alert.notify.webhook.notifier import error_body, fingerprint, iso
 
 
 def export_alert(view: Any) -> dict[str, Any]:
@@ -20,7 +20,7 @@ def export_alert(view: Any) -> dict[str, Any]:
     errors = verdict.errors[:shown_errors]
     status = report.not_running
     body: dict[str, Any] = {
-        "status": "firing" if report.breached or report.error_notice_due else "resolved",
+        "status": "firing" if report.firing else "resolved",
         "fingerprint": fingerprint(*who),
         "kind": "export",
         "project": ref.project,
