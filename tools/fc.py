@@ -69,10 +69,10 @@ from typing import Any, TextIO
 
 import yaml
 
-from shipper_alert import config as function_config
 from shipper_alert.config import (
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
+    KNOWN_VARIABLES,
     SECRET_VARIABLES,
     SECURITY_TOKEN,
     TEMPLATE_DIR,
@@ -80,6 +80,7 @@ from shipper_alert.config import (
     is_loopback_host,
 )
 from shipper_alert.redact import MASK, Secret, SecretScrubber
+from shipper_alert.variables import CONTRACT_VARIABLES, suggestion
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TEMPLATE = ROOT / "template.yml"
@@ -105,14 +106,7 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 AWS_VARIABLES = frozenset(
     {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"}
 )
-FUNCTION_VARIABLES = (
-    frozenset(
-        value
-        for name, value in vars(function_config).items()
-        if name.isupper() and isinstance(value, str) and re.fullmatch(r"[A-Z][A-Z0-9_]*", value)
-    )
-    | AWS_VARIABLES
-)
+FUNCTION_VARIABLES = KNOWN_VARIABLES | CONTRACT_VARIABLES | AWS_VARIABLES
 SECRET_FUNCTION_VARIABLES = SECRET_VARIABLES | {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 
 SERVICE_TYPE = "Aliyun::Serverless::Service"
@@ -465,6 +459,10 @@ class Variable:
         return MASK if self.secret else self.value
 
 
+def _not_read(name: str) -> str:
+    return f"{name} is not a variable shipper-alert reads{suggestion(name, FUNCTION_VARIABLES)}"
+
+
 def _unquote(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -491,9 +489,7 @@ def read_env_file(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
             continue
         name, value = match.group(1), _unquote(match.group(2))
         if name not in FUNCTION_VARIABLES:
-            problems.append(
-                f"{ENV_FILE}: line {number}: {name} is not a variable shipper-alert reads"
-            )
+            problems.append(f"{ENV_FILE}: line {number}: {_not_read(name)}")
             continue
         pairs.append((name, value))
     return pairs, problems
@@ -505,7 +501,7 @@ def merge_environment(
     """template.yml's variables, then the env file's, then FC_ENV_<NAME>: the last one wins."""
     merged = {name: Variable(name, value, "template.yml") for name, value in template.items()}
     problems = [
-        f"template.yml EnvironmentVariables: {name} is not a variable shipper-alert reads"
+        f"template.yml EnvironmentVariables: {_not_read(name)}"
         for name in sorted(set(template) - FUNCTION_VARIABLES)
     ]
     env_file = _value(environ, ENV_FILE)
@@ -519,7 +515,7 @@ def merge_environment(
             continue
         name = key[len(ENV_PREFIX) :]
         if name not in FUNCTION_VARIABLES:
-            problems.append(f"{key}: {name} is not a variable shipper-alert reads")
+            problems.append(f"{key}: {_not_read(name)}")
             continue
         merged[name] = Variable(name, environ[key], key)
     for variable in merged.values():

@@ -33,6 +33,7 @@ from shipper_alert.reader import Reader, Shown
 from shipper_alert.redact import Secret
 from shipper_alert.sls.credentials import Credentials
 from shipper_alert.sls.endpoint import Endpoint
+from shipper_alert.variables import names_from_constants, unknown_variable_problems
 
 # What to watch
 SLS_ENDPOINT = "SLS_ENDPOINT"
@@ -70,6 +71,9 @@ globals().update({name: name for names in CHANNEL_VARIABLES.values() for name in
 SECRET_VARIABLES = frozenset(
     {ACCESS_KEY_SECRET, SECURITY_TOKEN}.union(*(c.settings.SECRETS for c in CHANNELS.values()))
 )
+
+# Every variable name defined above; a settings module elsewhere adds its own with `|`.
+KNOWN_VARIABLES = names_from_constants(globals())
 
 MAX_LOOKBACK = 47 * 3600  # https://www.alibabacloud.com/help/doc-detail/29027.htm: 48 hours
 MIN_CHECK_INTERVAL = 60  # timers: https://help.aliyun.com/document_detail/171746.html
@@ -342,6 +346,7 @@ def inspect_settings(
     decides whether a channel is required.
     """
     reader = Reader(environ, SECRET_VARIABLES)
+    reader.problems.extend(unknown_variable_problems(environ, KNOWN_VARIABLES))
     endpoint = _read_endpoint(reader, context)
     credentials = _read_credentials(reader, context)
     exports = exports_settings.read(reader)
