@@ -69,6 +69,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from shipper_alert import envfile
 from shipper_alert.config import (
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
@@ -133,7 +134,6 @@ ASYNC_KEYS = {
 _ROLE_ARN = re.compile(r"acs:ram::\d+:role/[A-Za-z0-9_.@-]+", re.IGNORECASE)
 _FC_HOST = re.compile(r"\d+\.([a-z0-9-]+?)(?:-internal)?\.fc\.aliyuncs\.com")
 _REGION = re.compile(r"[a-z]{2,}-[a-z0-9-]+")
-_ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)")
 
 HINTS = {
     "SignatureNotMatch": f"check {ACCESS_KEY_ID} and {ACCESS_KEY_SECRET}",
@@ -463,35 +463,16 @@ def _not_read(name: str) -> str:
     return f"{name} is not a variable shipper-alert reads{suggestion(name, FUNCTION_VARIABLES)}"
 
 
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
-
-
 def read_env_file(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
     """NAME=value lines (`export ` and quotes allowed, `#` comments); never echoes a value."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return [], [f"{ENV_FILE}: {path} cannot be read ({exc.strerror})"]
-    except UnicodeDecodeError:
-        return [], [f"{ENV_FILE}: {path} is not UTF-8 text"]
-    pairs, problems = [], []
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+    lines, problems = envfile.read_env_file(path)
+    problems = [f"{ENV_FILE}: {problem}" for problem in problems]
+    pairs = []
+    for line in lines:
+        if line.name not in FUNCTION_VARIABLES:
+            problems.append(f"{ENV_FILE}: line {line.number}: {_not_read(line.name)}")
             continue
-        match = _ENV_LINE.fullmatch(stripped)
-        if match is None:
-            problems.append(f"{ENV_FILE}: line {number} is not NAME=value")
-            continue
-        name, value = match.group(1), _unquote(match.group(2))
-        if name not in FUNCTION_VARIABLES:
-            problems.append(f"{ENV_FILE}: line {number}: {_not_read(name)}")
-            continue
-        pairs.append((name, value))
+        pairs.append((line.name, line.value))
     return pairs, problems
 
 

@@ -369,9 +369,9 @@ def test_every_kind_of_problem_is_reported_together(fc, env, tmp_path):
         "  FC_ENDPOINT: http:// is allowed only to a loopback address; use https://",
         "  ALIBABA_CLOUD_ACCESS_KEY_SECRET: not set",
         "  FC_ROLE_ARN: 'my-role' is not a role ARN (acs:ram::<account>:role/<name>)",
+        "  SHIPPER_ALERT_ENV_FILE: line 2 is not NAME=value",
         "  SHIPPER_ALERT_ENV_FILE: line 1: DINGTALK_WEBHOK_URL is not a variable shipper-alert "
         "reads; did you mean DINGTALK_WEBHOOK_URL?",
-        "  SHIPPER_ALERT_ENV_FILE: line 2 is not NAME=value",
         "  FC_ENV_NOT_A_VARIABLE: NOT_A_VARIABLE is not a variable shipper-alert reads",
     ]
     assert fc.received == []
