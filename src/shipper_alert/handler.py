@@ -146,7 +146,7 @@ def run(
     )
     outcome = Outcome(settings, window, report)
     if report.has_findings:
-        _notify(outcome, deadline, sleep)
+        notify(outcome, deadline, sleep)
         if not settings.dry_run and outcome.something_went_out:
             record_reminders((*report.shippers, *report.exports), state, window)
     else:
@@ -167,7 +167,8 @@ def _check_exports(reader: Any, settings: Settings, window: Window) -> list:
     )
 
 
-def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]) -> None:
+def notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]) -> None:
+    """Build every channel's messages for `outcome.report` and deliver them (or preview)."""
     from shipper_alert.notify.delivery import DeliveryResult, deliver_all  # noqa: PLC0415
     from shipper_alert.notify.preview import preview_messages  # noqa: PLC0415
     from shipper_alert.notify.registry import build_notifiers  # noqa: PLC0415
@@ -175,6 +176,7 @@ def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]
 
     settings = outcome.settings
     renderer = Renderer(settings.template_dir, settings.timezone)
+    renderer.notes.extend(outcome.report.notes)  # every channel shows the report's notes
     notifiers = build_notifiers(settings.channels)
     plan = []
     try:
