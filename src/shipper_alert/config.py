@@ -60,6 +60,8 @@ ALERT_TIMEZONE = "ALERT_TIMEZONE"
 DRY_RUN = "DRY_RUN"
 TEMPLATE_DIR = "TEMPLATE_DIR"
 LOG_LEVEL = "LOG_LEVEL"
+ALERT_LABEL = "ALERT_LABEL"
+HEARTBEAT_URL = "HEARTBEAT_URL"
 
 # Each channel's variables (the first one switches the channel on), from its package.
 CHANNEL_VARIABLES: dict[str, tuple[str, ...]] = {
@@ -69,7 +71,9 @@ CHANNEL_VARIABLES: dict[str, tuple[str, ...]] = {
 # tools/fc.py lists the variables the function reads from vars(config).
 globals().update({name: name for names in CHANNEL_VARIABLES.values() for name in names})
 SECRET_VARIABLES = frozenset(
-    {ACCESS_KEY_SECRET, SECURITY_TOKEN}.union(*(c.settings.SECRETS for c in CHANNELS.values()))
+    {ACCESS_KEY_SECRET, SECURITY_TOKEN, HEARTBEAT_URL}.union(  # a heartbeat URL carries a token
+        *(c.settings.SECRETS for c in CHANNELS.values())
+    )
 )
 
 # Every variable name defined above; a settings module elsewhere adds its own with `|`.
@@ -77,6 +81,8 @@ KNOWN_VARIABLES = names_from_constants(globals())
 
 MAX_LOOKBACK = 47 * 3600  # https://www.alibabacloud.com/help/doc-detail/29027.htm: 48 hours
 MIN_CHECK_INTERVAL = 60  # timers: https://help.aliyun.com/document_detail/171746.html
+DEFAULT_LABEL = "shipper-alert"
+MAX_LABEL_CHARS = 64
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -111,6 +117,8 @@ class Settings:
     log_level: str = "INFO"
     state_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     exports: ExportSettings = field(default_factory=ExportSettings)
+    alert_label: str = DEFAULT_LABEL
+    heartbeat_url: Secret | None = None
 
 
 def _parse_shipper(text: str) -> tuple[ShipperRef | None, str | None]:
@@ -309,6 +317,23 @@ def _switches() -> str:
     return f"{', '.join(first[:-1])} or {first[-1]}"
 
 
+def _read_label(reader: Reader, context: Any) -> str:
+    """ALERT_LABEL, else the FC function's name and region, else shipper-alert."""
+    label = reader.text(ALERT_LABEL)
+    if label is not None:
+        if len(label) > MAX_LABEL_CHARS or not label.isprintable():
+            reader.problem(ALERT_LABEL, f"must be one line of at most {MAX_LABEL_CHARS} characters")
+            return DEFAULT_LABEL
+        return label
+    name = getattr(getattr(context, "function", None), "name", None)
+    region = _context_region(context)
+    if isinstance(name, str) and name:
+        label = f"{name} ({region})" if region else name
+        reader.show(ALERT_LABEL, label, "context")
+        return label
+    return DEFAULT_LABEL
+
+
 def _check_orphans(reader: Reader, channel: str) -> bool:
     """True when the channel is on; a problem for each of its variables set while it is off."""
     first, *rest = CHANNEL_VARIABLES[channel]
@@ -359,6 +384,8 @@ def inspect_settings(
     template_dir = _read_template_dir(reader)
     log_level = reader.choice(LOG_LEVEL, "info", tuple(lv.lower() for lv in LOG_LEVELS)) or "info"
     channels = _read_channels(reader)
+    alert_label = _read_label(reader, context)
+    heartbeat_url = reader.url(HEARTBEAT_URL)
     if (
         not effective_dry_run
         and not channels.enabled()
@@ -383,6 +410,8 @@ def inspect_settings(
             dry_run=effective_dry_run,
             template_dir=template_dir,
             log_level=log_level.upper(),
+            alert_label=alert_label,
+            heartbeat_url=heartbeat_url,
         )
     return Inspection(settings, tuple(reader.problems), tuple(reader.shown.values()))
 

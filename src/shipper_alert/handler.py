@@ -143,6 +143,7 @@ def run(
         function_name=getattr(getattr(context, "function", None), "name", None),
         request_id=getattr(context, "request_id", None),
         checked_at=int(started),
+        label=settings.alert_label,
     )
     outcome = Outcome(settings, window, report)
     if report.has_findings:
@@ -152,6 +153,10 @@ def run(
     else:
         log.info("nothing to report for window [%d, %d)", window.start, window.end)
     outcome.result = _result(outcome)
+    if settings.heartbeat_url and outcome.result["ok"] and not settings.dry_run:
+        from shipper_alert.heartbeat import ping  # noqa: PLC0415
+
+        outcome.result["heartbeat"] = ping(settings.heartbeat_url, deadline).to_json()
     return outcome
 
 

@@ -157,6 +157,7 @@ class Report:
     checked_at: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "custom template failed"
     exports: tuple = ()  # exports_report.ExportReport, found beside the shippers
+    label: str = "shipper-alert"  # ALERT_LABEL: names this deployment in titles
 
     @property
     def findings(self) -> tuple[ShipperReport, ...]:

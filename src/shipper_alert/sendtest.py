@@ -56,6 +56,7 @@ def test_report(settings: Settings, now: float) -> Report:
         dry_run=False,
         checked_at=end,
         notes=(TEST_NOTE,),
+        label=f"{settings.alert_label} TEST",
     )
 
 
