@@ -82,6 +82,12 @@ from shipper_alert.config import (
 )
 from shipper_alert.redact import MASK, Secret, SecretScrubber
 from shipper_alert.variables import CONTRACT_VARIABLES, suggestion
+from shipper_alert_dev.deploy.checks import (
+    placeholder_problems,
+    policy_lines,
+    role_policy,
+    timer_problems,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TEMPLATE = ROOT / "template.yml"
@@ -532,6 +538,7 @@ class Plan:
     role: str
     environment: dict[str, Variable]
     warnings: list[str]
+    policy: dict[str, Any] = field(default_factory=dict)  # what the role must allow
 
     @property
     def env_values(self) -> dict[str, str]:
@@ -551,7 +558,7 @@ def plan_deployment(
     if role is None:
         problems.append(
             f"{FC_ROLE_ARN}: not set, and template.yml's service has no Role: give the ARN of a "
-            "RAM role that fc.aliyuncs.com may assume, with the policy template.yml lists"
+            "RAM role that fc.aliyuncs.com may assume, with the policy make deploy prints"
         )
     elif not _ROLE_ARN.fullmatch(role):
         problems.append(
@@ -564,10 +571,12 @@ def plan_deployment(
     environment, env_problems = merge_environment(template.environment, environ)
     problems += env_problems
     notes = []
+    region = target.region if target else _value(environ, FC_REGION)
+    values = {name: v.value for name, v in environment.items()}
     if check_config and not env_problems:
-        region = target.region if target else _value(environ, FC_REGION)
-        values = {name: v.value for name, v in environment.items()}
+        triggers = {t.name: t.config["cronExpression"] for t in template.triggers}
         config_problems = check_function_configuration(values, region)
+        config_problems += timer_problems(triggers, values) + placeholder_problems(values)
         if config_problems:
             problems += config_problems
             notes.append(
@@ -581,7 +590,8 @@ def plan_deployment(
     ]
     if problems or target is None or role is None:
         raise ConfigProblems(problems, notes)
-    return Plan(target, template, role, environment, warnings_)
+    policy = role_policy(values, region, _value(environ, FC_ACCOUNT_ID))
+    return Plan(target, template, role, environment, warnings_, policy)
 
 
 # -- talking to FC -----------------------------------------------------------------------
@@ -793,22 +803,8 @@ def _size(path: Path) -> str:
     return f"{path.stat().st_size / 1024:.0f} KiB" if path.is_file() else "?"
 
 
-def _policy_lines(policies: list[Any]) -> list[str]:
-    lines = []
-    for policy in policies:
-        if isinstance(policy, str):
-            lines.append(f"  managed policy {policy}")
-            continue
-        for statement in (policy or {}).get("Statement", []):
-            actions = statement.get("Action", [])
-            actions = [actions] if isinstance(actions, str) else actions
-            resources = statement.get("Resource", "*")
-            resources = [resources] if isinstance(resources, str) else resources
-            lines.append(
-                f"  {statement.get('Effect', 'Allow')} {', '.join(actions)} "
-                f"on {', '.join(resources)}"
-            )
-    return lines
+def _indented(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.splitlines())
 
 
 def print_plan(plan: Plan, out: TextIO) -> None:
@@ -848,11 +844,17 @@ def print_plan(plan: Plan, out: TextIO) -> None:
     for variable in plan.environment.values():
         source = "" if variable.source == "template.yml" else f"  ({variable.source})"
         print(f"    {variable.name}={variable.shown}{source}", file=out)
-    lines = _policy_lines(t.policies)
+    lines = policy_lines(plan.policy)
     if lines:
-        print("The role must allow (template.yml Policies), and trust fc.aliyuncs.com:", file=out)
+        print(
+            "The role must trust fc.aliyuncs.com and allow (least privilege for this "
+            "environment; README, Role policy):",
+            file=out,
+        )
         for line in lines:
             print(line, file=out)
+        print("  as a RAM policy document:", file=out)
+        print(_indented(json.dumps(plan.policy, indent=2)), file=out)
 
 
 def _decoded_logs(header: str | None) -> str:

@@ -208,8 +208,10 @@ def test_deploy_creates_everything_on_a_fresh_fc(fc, env, sim, dingtalk):
         "function check: created",
         "trigger every-5m: created",
         "async invocation config (LATEST): set",
-        "  Allow log:GetShipperStatus, log:ListLogStores, log:ListShipper, log:RetryShipperTask"
-        " on acs:log:*:*:project/*",
+        "  Allow log:GetShipperStatus on acs:log:*:*:project/shop-prod/logstore/*, "
+        "acs:log:*:*:project/shop-prod/logstore/*/*",
+        "  Allow log:ListLogStores on acs:log:*:*:project/shop-prod/logstore/*",
+        "  Allow log:ListShipper on acs:log:*:*:project/shop-prod/logstore/*",
         "    DINGTALK_SECRET=***  (SHIPPER_ALERT_ENV_FILE)",
         "    SMTP_PASSWORD=***  (FC_ENV_SMTP_PASSWORD)",
         "    ALERT_TIMEZONE=Asia/Shanghai",
@@ -330,17 +332,19 @@ def test_missing_variables_are_reported_all_at_once(fc):
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        "error: cannot deploy (5 problems):",
+        "error: cannot deploy (6 problems):",
         "  FC_ENDPOINT: not set, and FC_ACCOUNT_ID and FC_REGION not set to build it "
         "(https://<account>.<region>.fc.aliyuncs.com)",
         "  ALIBABA_CLOUD_ACCESS_KEY_ID: not set (the key that deploys and invokes)",
         "  ALIBABA_CLOUD_ACCESS_KEY_SECRET: not set",
         "  FC_ROLE_ARN: not set, and template.yml's service has no Role: give the ARN of a RAM "
-        "role that fc.aliyuncs.com may assume, with the policy template.yml lists",
+        "role that fc.aliyuncs.com may assume, with the policy make deploy prints",
         # template.yml alone turns no channel on: its webhook URL is left for a secret.
         "  function configuration: channels: no channel is configured (set "
         "DINGTALK_WEBHOOK_URL, SLACK_WEBHOOK_URL, WECOM_WEBHOOK_URL, FEISHU_WEBHOOK_URL, "
         "WEBHOOK_URL or EMAIL_TO), and this is not a dry run",
+        "  SHIPPERS: my-project/my-logstore/my-shipper is template.yml's placeholder: set the "
+        "shippers to watch (template.yml, the env file or FC_ENV_SHIPPERS)",
         "The function would reject its configuration; --skip-config-check deploys anyway.",
     ]
     assert fc.received == []
@@ -414,6 +418,26 @@ def test_deploy_refuses_an_environment_the_function_would_reject(fc, env):
     assert "  function configuration: FAIL_THRESHOLD: 0 is outside 1..1000000000" in err
     assert err.endswith(
         "The function would reject its configuration; --skip-config-check deploys anyway.\n"
+    )
+    assert fc.received == []
+
+
+def test_deploy_refuses_a_timer_that_is_not_check_interval(fc, env):
+    code, _, err = tool_in_process("deploy", env={**env, "FC_ENV_CHECK_INTERVAL": "10m"})
+    assert code == 2
+    assert (
+        "  timer every-5m: fires every 5m but CHECK_INTERVAL is 10m: each check covers one "
+        "CHECK_INTERVAL, so alerts would repeat or windows go unchecked; make them equal" in err
+    )
+    assert fc.received == []
+
+
+def test_deploy_refuses_a_misspelt_variable_with_a_suggestion(fc, env):
+    code, _, err = tool_in_process("deploy", env={**env, "FC_ENV_FAIL_TRESHOLD": "3"})
+    assert code == 2
+    assert (
+        "  FC_ENV_FAIL_TRESHOLD: FAIL_TRESHOLD is not a variable shipper-alert reads; "
+        "did you mean FAIL_THRESHOLD?" in err
     )
     assert fc.received == []
 
