@@ -5,6 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEPLOY_STAMP := $(VENV)/.deploy-installed
+# make demo installs only requirements-demo.txt (seconds) and runs from src/.
+DEMO_STAMP := $(VENV)/.demo-installed
 
 .PHONY: test test-fast lint demo package bench clean deploy invoke
 
@@ -25,8 +27,13 @@ test: lint
 test-fast: lint
 	$(BIN)/python -m pytest -m "not slow"
 
-demo: $(STAMP)
-	$(BIN)/python -m shipper_alert_dev.demo
+$(DEMO_STAMP): requirements.txt requirements-demo.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	PYTHONPATH=src $(BIN)/python -m shipper_alert_dev.demo
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -85,3 +85,46 @@ def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp
     ):
         assert heading in text
     assert "oss-archive-unauth" in text
+
+
+def test_the_demo_needs_only_the_demo_requirements(tmp_path):
+    """make demo installs requirements-demo.txt only: the demo must run without the rest."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[2]
+    demo_requirements = (root / "requirements-demo.txt").read_text().split()
+    assert [line for line in demo_requirements if "==" in line] == ["aiosmtpd==1.4.6"]
+    # Installed for the tests, not for the demo: importing any of them must not be needed.
+    blocked = [
+        "pytest",
+        "boto3",
+        "botocore",
+        "moto",
+        "yaml",
+        "jsonschema",
+        "trustme",
+        "aliyun",
+        "fc2",
+    ]
+    script = (
+        "import sys, runpy\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {blocked!r}:\n"
+        "            raise ImportError(f'the demo imported {name}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "runpy.run_module('shipper_alert_dev.demo', run_name='__main__')\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", script],
+        cwd=root,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root / "src"), "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "everything it started is stopped" in done.stdout
