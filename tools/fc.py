@@ -82,6 +82,7 @@ from shipper_alert.config import (
 )
 from shipper_alert.redact import MASK, Secret, SecretScrubber
 from shipper_alert.variables import CONTRACT_VARIABLES, suggestion
+from shipper_alert_dev.deploy import fc3
 from shipper_alert_dev.deploy.checks import (
     placeholder_problems,
     policy_lines,
@@ -97,6 +98,7 @@ FC_ENDPOINT = "FC_ENDPOINT"
 FC_ACCOUNT_ID = "FC_ACCOUNT_ID"
 FC_REGION = "FC_REGION"
 FC_ROLE_ARN = "FC_ROLE_ARN"
+FC_VERSION = "FC_VERSION"  # 2 (the 2016-08-15 API, aliyun-fc2) or 3 (2023-03-30)
 ENV_FILE = "SHIPPER_ALERT_ENV_FILE"
 ENV_PREFIX = "FC_ENV_"
 EVENT = "EVENT"
@@ -180,6 +182,7 @@ class Target:
     access_key_id: str
     access_key_secret: Secret = field(repr=False)
     security_token: Secret | None = field(repr=False)
+    version: int = 2
 
     @property
     def shown_key(self) -> str:
@@ -245,9 +248,14 @@ def read_target(environ: Mapping[str, str]) -> tuple[Target | None, list[str]]:
         problems.append(f"{ACCESS_KEY_ID}: not set (the key that deploys and invokes)")
     if secret is None:
         problems.append(f"{ACCESS_KEY_SECRET}: not set")
+    version_text = _value(environ, FC_VERSION) or "2"
+    if version_text not in ("2", "3"):
+        problems.append(
+            f"{FC_VERSION}: {version_text!r} is not 2 or 3 (Function Compute 2.0 or 3.0)"
+        )
     if problems or endpoint is None or key_id is None or secret is None:
         return None, problems
-    return Target(endpoint, region, key_id, secret, token), []
+    return Target(endpoint, region, key_id, secret, token, int(version_text)), []
 
 
 # -- reading template.yml --------------------------------------------------------------------
@@ -811,7 +819,17 @@ def print_plan(plan: Plan, out: TextIO) -> None:
     t = plan.template
     target = plan.target
     region = f", region {target.region}" if target.region else ""
-    print(f"Deploying to {target.endpoint} with key {target.shown_key}{region}", file=out)
+    print(
+        f"Deploying to {target.endpoint} (Function Compute {target.version}.0) with key "
+        f"{target.shown_key}{region}",
+        file=out,
+    )
+    if target.version == 3:
+        print(
+            f"  fc3         function {fc3.function_name(t)}: FC 3.0 has no service, so the "
+            "service's role, internet access and LogConfig are the function's",
+            file=out,
+        )
     print(f"  template    {_shown_path(t.path)}", file=out)
     print(f"  code        {_shown_path(t.code)} ({_size(t.code)})", file=out)
     access = {True: "on", False: "off", None: "FC default"}[t.internet_access]
@@ -874,7 +892,10 @@ def run_deploy(
     for warning in plan.warnings:
         print(f"warning: {warning}", file=err)
     print_plan(plan, out)
-    deploy(make_client(plan.target, MANAGEMENT_TIMEOUT), plan, out)
+    if plan.target.version == 3:
+        fc3.deploy(fc3.make_client(plan.target, MANAGEMENT_TIMEOUT), plan, out)
+    else:
+        deploy(make_client(plan.target, MANAGEMENT_TIMEOUT), plan, out)
     print(
         f"Deployed. Check it with `make invoke` (EVENT={DEFAULT_EVENT!r} by default: a dry run).",
         file=out,
@@ -893,18 +914,28 @@ def run_invoke(environ: Mapping[str, str], template_path: Path, out: TextIO, err
         problems.append(f"{EVENT}: not JSON ({exc})")
     if problems or target is None or template is None:
         raise ConfigProblems(problems)
-    client = make_client(target, (template.timeout or 3) + INVOKE_MARGIN)
-    name = f"{template.service_name}/{template.function_name}"
+    timeout = (template.timeout or 3) + INVOKE_MARGIN
+    if target.version == 3:
+        name = fc3.function_name(template)
+    else:
+        name = f"{template.service_name}/{template.function_name}"
     print(f"Invoking {name} at {target.endpoint} with {event}", file=out)
     started = time.monotonic()
-    with step(f"invoke {name}", target.endpoint):
-        response = invoke_with_logs(
-            client, template.service_name, template.function_name, event.encode("utf-8")
-        )
+    if target.version == 3:
+        client = fc3.make_client(target, timeout)
+        headers, content = fc3.invoke(client, name, event.encode("utf-8"), target.endpoint)
+    else:
+        client = make_client(target, timeout)
+        with step(f"invoke {name}", target.endpoint):
+            response = invoke_with_logs(
+                client, template.service_name, template.function_name, event.encode("utf-8")
+            )
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        content = response.content
     elapsed = time.monotonic() - started
-    error_type = response.headers.get("X-Fc-Error-Type")
-    request_id = response.headers.get("X-Fc-Request-Id", "?")
-    text = response.content.decode("utf-8", errors="replace")
+    error_type = headers.get("x-fc-error-type")
+    request_id = headers.get("x-fc-request-id", "?")
+    text = content.decode("utf-8", errors="replace")
     try:
         body = json.loads(text)
         shown = json.dumps(body, indent=2, ensure_ascii=False)
@@ -915,7 +946,7 @@ def run_invoke(environ: Mapping[str, str], template_path: Path, out: TextIO, err
     print(f"--- {'error' if error_type else 'result'}:", file=out)
     print(shown, file=out)
     print("--- logs (the last 4 KB):", file=out)
-    print(_decoded_logs(response.headers.get("X-Fc-Log-Result")).rstrip("\n"), file=out)
+    print(_decoded_logs(headers.get("x-fc-log-result")).rstrip("\n"), file=out)
     if error_type:
         detail = body if isinstance(body, dict) else {}
         kind = detail.get("errorType")
@@ -970,7 +1001,7 @@ def main(
         for note in exc.notes:
             print(note, file=err)
         return EXIT_CONFIG
-    except Failure as exc:
+    except (Failure, fc3.Fc3Failure) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_FAILED
 

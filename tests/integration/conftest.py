@@ -7,7 +7,8 @@
 - `sls_request(sim, method, path, ...)`: one raw `requests` call signed with
   `shipper_alert.sls.signing`, with knobs to break it (wrong key, missing headers, ...).
 - `fc_package`: dist/shipper-alert-fc.zip as `make package` builds it, rebuilt at most once
-  per session, and only when older than what goes into it.
+  per session, and only when older than what goes into it. `code_package` is the same zip
+  under the name the FC 2.0 and 3.0 deploy tests use.
 """
 
 from __future__ import annotations
@@ -126,3 +127,8 @@ def sls_request() -> Iterator[SignedRequest]:
 
     yield call
     session.close()
+
+
+@pytest.fixture(scope="session")
+def code_package(fc_package: Path) -> Path:
+    return fc_package

@@ -48,11 +48,6 @@ fc_tool = load_tool("fc")
 
 
 @pytest.fixture(scope="session")
-def code_package(fc_package) -> Path:
-    return fc_package
-
-
-@pytest.fixture(scope="session")
 def runtime_python() -> str:
     """FC's python3.10 when this machine has it (the package's wheels are built for it),
     else the interpreter running the tests."""
