@@ -82,7 +82,7 @@ from shipper_alert.config import (
 )
 from shipper_alert.redact import MASK, Secret, SecretScrubber
 from shipper_alert.variables import CONTRACT_VARIABLES, suggestion
-from shipper_alert_dev.deploy import fc3
+from shipper_alert_dev.deploy import fc3, upsert
 from shipper_alert_dev.deploy.checks import (
     placeholder_problems,
     policy_lines,
@@ -660,35 +660,24 @@ def step(what: str, endpoint: str) -> Iterator[None]:
         raise Failure(f"{what}: cannot reach {endpoint}: {type(exc).__name__}: {exc}") from None
 
 
-def _exists(get: Callable[[], Any], not_found: str) -> bool:
-    import fc2  # noqa: PLC0415
+def _fc_error(status: int, code: str) -> Callable[[Exception], bool]:
+    def test(exc: Exception) -> bool:
+        import fc2  # noqa: PLC0415
 
-    try:
-        get()
-    except fc2.FcError as exc:
-        if exc.status_code == 404 and error_code(exc) == not_found:
-            return False
-        raise
-    return True
+        return isinstance(exc, fc2.FcError) and (exc.status_code, error_code(exc)) == (status, code)
+
+    return test
+
+
+def _exists(get: Callable[[], Any], not_found: str) -> bool:
+    return upsert.exists(get, _fc_error(404, not_found))
 
 
 def _created_or_updated(
     exists: bool, create: Callable[[], Any], update: Callable[[], Any], conflict: str
 ) -> str:
     """Create, or update what exists; a create that meets a 409 (a race) updates instead."""
-    import fc2  # noqa: PLC0415
-
-    if exists:
-        update()
-        return "updated"
-    try:
-        create()
-    except fc2.FcError as exc:
-        if exc.status_code != 409 or error_code(exc) != conflict:
-            raise
-        update()
-        return "updated"
-    return "created"
+    return upsert.created_or_updated(exists, create, update, _fc_error(409, conflict))
 
 
 def deploy(client: Any, plan: Plan, out: TextIO) -> None:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from shipper_alert_dev.deploy import upsert
+
 QUALIFIER = "LATEST"
 MILLISECONDS = 1000
 
@@ -81,34 +83,23 @@ def step(what: str, endpoint: str) -> Iterator[None]:
         raise
 
 
-def _exists(get: Callable[[], Any], not_found: str) -> bool:
-    from alibabacloud_tea_openapi.exceptions import ClientException  # noqa: PLC0415
+def _error(status: int, code: str) -> Callable[[Exception], bool]:
+    def test(exc: Exception) -> bool:
+        from alibabacloud_tea_openapi.exceptions import ClientException  # noqa: PLC0415
 
-    try:
-        get()
-    except ClientException as exc:
-        if exc.status_code == 404 and exc.code == not_found:
-            return False
-        raise
-    return True
+        return isinstance(exc, ClientException) and (exc.status_code, exc.code) == (status, code)
+
+    return test
+
+
+def _exists(get: Callable[[], Any], not_found: str) -> bool:
+    return upsert.exists(get, _error(404, not_found))
 
 
 def _created_or_updated(
-    exists: bool, create: Callable[[], Any], update: Callable[[], Any], conflict: str
+    found: bool, create: Callable[[], Any], update: Callable[[], Any], conflict: str
 ) -> str:
-    from alibabacloud_tea_openapi.exceptions import ClientException  # noqa: PLC0415
-
-    if exists:
-        update()
-        return "updated"
-    try:
-        create()
-    except ClientException as exc:
-        if exc.status_code != 409 or exc.code != conflict:
-            raise
-        update()
-        return "updated"
-    return "created"
+    return upsert.created_or_updated(found, create, update, _error(409, conflict))
 
 
 def _function_fields(plan: Any) -> dict[str, Any]:
