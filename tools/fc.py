@@ -1,4 +1,7 @@
-"""`make deploy` and `make invoke`: shipper-alert on Function Compute 2.0 with aliyun-fc2 2.5.2.
+"""`make deploy` and `make invoke`: shipper-alert on Function Compute 2.0 or 3.0.
+
+FC 2.0 through aliyun-fc2 2.5.2 (this file); FC 3.0 (FC_VERSION=3) through
+alibabacloud-fc20230330 (shipper_alert_dev.deploy.fc3). Both read template.yml.
 
     python tools/fc.py deploy [--template template.yml] [--skip-config-check]
     python tools/fc.py invoke [--template template.yml]
@@ -11,7 +14,10 @@ what differs and duplicates nothing. The function's environment becomes exactly
 template.yml's EnvironmentVariables with the overrides below merged over them; variables
 with an empty value are left out (an empty variable counts as unset). Before any request
 the merged environment is checked the way the function checks it (shipper_alert.config);
-`--skip-config-check` deploys it anyway.
+`--skip-config-check` deploys it anyway. So do the deployment's own checks
+(shipper_alert_dev.deploy.checks): the timer's period equals CHECK_INTERVAL, SHIPPERS is
+not the template's placeholder; and the role policy printed is derived from the
+environment (least privilege).
 
 `invoke` invokes the deployed function once, synchronously, with `x-fc-log-type: Tail` and
 the event in EVENT (default `{"dryRun": true}`, a check that sends nothing), and prints the
@@ -19,6 +25,7 @@ result JSON and the last 4 KB of the function's logs. Exit status 1 when the fun
 failed (X-Fc-Error-Type) or its result says `"ok": false`.
 
 Variables, all read and checked before any request (every problem at once, exit status 2):
+  FC_VERSION              2 (default) or 3
   FC_ENDPOINT             https://<account>.<region>.fc.aliyuncs.com; http:// only to loopback
   FC_ACCOUNT_ID, FC_REGION  build FC_ENDPOINT when it is unset
   ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN
