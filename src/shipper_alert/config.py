@@ -331,6 +331,7 @@ def _read_label(reader: Reader, context: Any) -> str:
         label = f"{name} ({region})" if region else name
         reader.show(ALERT_LABEL, label, "context")
         return label
+    reader.show(ALERT_LABEL, DEFAULT_LABEL, "default")
     return DEFAULT_LABEL
 
 

@@ -67,6 +67,7 @@ def test_the_env_file_is_read_without_shell_semantics(env, tmp_path):
     assert "EMAIL_FROM                       Shipper Alert <alert@example.com>" in out
     assert "SMTP_PORT                        2525" in out
     assert "LOG_LEVEL                        debug" in out
+    assert "ALERT_LABEL                      shipper-alert  (default)" in out
     # Taken literally: no $ expansion.
     assert "  - ALERT_TIMEZONE: '$HOME' is not a known IANA time zone (e.g. Asia/Shanghai)" in out
     assert code == 2
