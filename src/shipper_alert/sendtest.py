@@ -16,6 +16,7 @@ from collections.abc import Callable
 from shipper_alert.budget import Deadline
 from shipper_alert.config import CHANNEL_VARIABLES, Settings
 from shipper_alert.models import ShipperRef, Window
+from shipper_alert.notify.registry import Channels
 from shipper_alert.report import Report, ShipperReport
 
 TEST_SHIPPER = ShipperRef("send-test", "test-message", "nothing-is-wrong")
@@ -39,8 +40,7 @@ def only_channel(settings: Settings, channel: str | None) -> tuple[Settings, str
         return settings, (
             f"--channel: {channel} is not configured ({first} is not set; configured: {known})"
         )
-    off = {name: None for name in enabled if name != channel}
-    channels = dataclasses.replace(settings.channels, **off)
+    channels = Channels(**{channel: settings.channels.get(channel)})
     return dataclasses.replace(settings, channels=channels), None
 
 
