@@ -53,6 +53,7 @@ def demo_environment(endpoint: str, key_id: str, key_secret: str) -> dict[str, s
     return {
         "SLS_ENDPOINT": endpoint,
         "SHIPPERS": "shop-prod/*/*",
+        "EXPORTS": "shop-prod/*",
         "ALIBABA_CLOUD_ACCESS_KEY_ID": key_id,
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": key_secret,
         "RUNNING_TIMEOUT": "3h",
