@@ -91,11 +91,15 @@ class EmailNotifier(Notifier):
                 )
                 return Outgoing(self.name, subject, text, message)
 
-            messages.extend(fit(report, render, self.fits))
+            messages.extend(fit(report, render, self.fits, self.usage))
         return messages
 
     def fits(self, outgoing: Outgoing) -> bool:
         return len(wire_bytes(outgoing.payload)) <= self.max_message_bytes
+
+    def usage(self, outgoing: Outgoing) -> float:
+        """The share of the message limit it takes (guides `fit`'s search)."""
+        return len(wire_bytes(outgoing.payload)) / self.max_message_bytes
 
     # -- send (one attempt) -----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

@@ -135,10 +135,17 @@ class FeishuNotifier(HttpNotifier):
     # -- build (pure) ---------------------------------------------------------------------
     def fits(self, outgoing: Outgoing) -> bool:
         """Whether the body, as it will be sent (signature fields included), fits."""
+        return self._sent_bytes(outgoing) <= MAX_BODY_BYTES
+
+    def usage(self, outgoing: Outgoing) -> float:
+        """The share of MAX_BODY_BYTES the body takes (guides `fit`'s search)."""
+        return self._sent_bytes(outgoing) / MAX_BODY_BYTES
+
+    def _sent_bytes(self, outgoing: Outgoing) -> int:
         payload = outgoing.payload
         if self._settings.secret:
             payload = signed(payload, PLACEHOLDER_TIMESTAMP, PLACEHOLDER_SIGN)
-        return len(encode_body(payload)) <= MAX_BODY_BYTES
+        return len(encode_body(payload))
 
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
         def render(view: MessageView) -> Outgoing:
@@ -168,7 +175,7 @@ class FeishuNotifier(HttpNotifier):
             body = "\n\n".join(t for t in texts if t)
             return Outgoing(channel=SERVICE, title=title, text=body, payload=payload)
 
-        return fit(report, render, self.fits)
+        return fit(report, render, self.fits, self.usage)
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

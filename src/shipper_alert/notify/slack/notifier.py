@@ -139,6 +139,18 @@ def fits(outgoing: Outgoing) -> bool:
     return blocks_length(blocks) <= MAX_BLOCKS_JSON_CHARS
 
 
+def usage(outgoing: Outgoing) -> float:
+    """The share of the tightest message-wide limit it takes (guides `fit`'s search);
+    section and header lengths are kept by cutting, so they do not grow with the content.
+    """
+    payload = outgoing.payload
+    return max(
+        len(payload["blocks"]) / MAX_BLOCKS,
+        slack_length(payload["text"]) / MAX_TEXT_CHARS,
+        blocks_length(payload["blocks"]) / MAX_BLOCKS_JSON_CHARS,
+    )
+
+
 def _mrkdwn(text: str) -> dict[str, Any]:
     # verbatim: no auto-linking of bare URLs, channel names or @mentions in API text;
     # our own <url|label> link still works.
@@ -191,7 +203,7 @@ class SlackNotifier(HttpNotifier):
             body = "\n\n".join([fallback, *texts])
             return Outgoing(channel=SERVICE, title=headline, text=body, payload=payload)
 
-        return fit(report, render, fits)
+        return fit(report, render, fits, usage)
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

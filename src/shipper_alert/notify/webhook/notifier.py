@@ -228,6 +228,10 @@ class WebhookNotifier(HttpNotifier):
     def fits(self, outgoing: Outgoing) -> bool:
         return len(encode_body(outgoing.payload)) <= self.max_body_bytes
 
+    def usage(self, outgoing: Outgoing) -> float:
+        """The share of the body limit the document takes (guides `fit`'s search)."""
+        return len(encode_body(outgoing.payload)) / self.max_body_bytes
+
     # -- build (pure) ---------------------------------------------------------------------
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
         def render(view: MessageView) -> Outgoing:
@@ -237,7 +241,7 @@ class WebhookNotifier(HttpNotifier):
             text = json.dumps(document, ensure_ascii=False, indent=2)
             return Outgoing(channel=SERVICE, title=title, text=text, payload=document)
 
-        return fit(report, render, self.fits)
+        return fit(report, render, self.fits, self.usage)
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
