@@ -116,6 +116,19 @@ def build_view(
     return MessageView(report, tuple(views), part, parts)
 
 
+def section_key(view: MessageView, shipper: ShipperView) -> tuple:
+    """What a shipper's section of a message depends on, so that a channel rendering one
+    section per shipper renders each distinct section once while `fit` searches."""
+    return (
+        id(shipper.report),
+        tuple(len(g.tasks) for g in shipper.groups),
+        shipper.hidden_groups,
+        len(shipper.stuck),
+        view.part,
+        view.parts,
+    )
+
+
 def total_task_lines(report: Report) -> int:
     return sum(len(r.failed_tasks) + len(r.stuck_tasks) for r in report.findings)
 

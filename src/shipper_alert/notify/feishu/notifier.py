@@ -27,7 +27,7 @@ from shipper_alert.notify.replies import (
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
-from shipper_alert.view import MessageView
+from shipper_alert.view import MessageView, section_key
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +148,18 @@ class FeishuNotifier(HttpNotifier):
         return len(encode_body(payload))
 
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        sections: dict[tuple, str] = {}  # each distinct shipper section rendered once
+
         def render(view: MessageView) -> Outgoing:
             title = renderer.render("feishu.title.j2", view=view)
             intro = renderer.render("feishu.intro.j2", view=view)
             content = paragraphs(intro)
             texts = [title, intro]
             for shipper in view.shippers:
-                text = renderer.render("feishu.shipper.j2", view=view, s=shipper)
+                key = section_key(view, shipper)
+                if key not in sections:
+                    sections[key] = renderer.render("feishu.shipper.j2", view=view, s=shipper)
+                text = sections[key]
                 heading, _, rest = text.partition("\n")
                 content.append(
                     [

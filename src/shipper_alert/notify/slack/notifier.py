@@ -15,7 +15,7 @@ from shipper_alert.notify.http import HttpNotifier, encode_json, excerpt
 from shipper_alert.notify.replies import PERMANENT, Rule
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
-from shipper_alert.view import MessageView
+from shipper_alert.view import MessageView, section_key
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,8 @@ class SlackNotifier(HttpNotifier):
 
     # -- build (pure) ---------------------------------------------------------------------
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        sections: dict[tuple, str] = {}  # each distinct shipper section rendered once
+
         def render(view: MessageView) -> Outgoing:
             headline = renderer.render("slack.header.j2", view=view)
             fallback = renderer.render("slack.text.j2", view=view)
@@ -185,12 +187,15 @@ class SlackNotifier(HttpNotifier):
             ]
             texts = []
             for shipper in view.shippers:
-                text = renderer.render(
-                    "slack.shipper.j2",
-                    view=view,
-                    s=shipper,
-                    console_url=link_url(shipper.report.console_url),
-                )
+                key = section_key(view, shipper)
+                if key not in sections:
+                    sections[key] = renderer.render(
+                        "slack.shipper.j2",
+                        view=view,
+                        s=shipper,
+                        console_url=link_url(shipper.report.console_url),
+                    )
+                text = sections[key]
                 blocks.append({"type": "divider"})
                 blocks.extend(_section(chunk) for chunk in split_sections(text))
                 texts.append(text)
