@@ -23,6 +23,7 @@ from shipper_alert.budget import Deadline
 from shipper_alert.config import Settings, load_settings
 from shipper_alert.errors import NotDeliveredError
 from shipper_alert.events import decode_event, resolve_window
+from shipper_alert.links import region_from_endpoint
 from shipper_alert.logs import configure_logging
 from shipper_alert.models import Window
 from shipper_alert.policy_run import PolicyRun
@@ -154,6 +155,8 @@ def run(
         checked_at=int(started),
         notes=policy.notes,
         label=settings.alert_label,
+        account_id=getattr(context, "account_id", None),
+        region=getattr(context, "region", None) or region_from_endpoint(settings.endpoint.host),
     )
     outcome = Outcome(settings, window, report)
     if report.has_findings:

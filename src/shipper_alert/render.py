@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from shipper_alert import copysafe
 from shipper_alert.durations import format_duration
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ class Renderer:
         self._custom = None
 
     def _filters(self) -> dict[str, Any]:
+        from markupsafe import Markup  # noqa: PLC0415 - jinja2's own dependency, loaded with it
+
         tz = self.timezone
 
         return {
@@ -121,6 +124,10 @@ class Renderer:
             "markdown": escape_markdown,
             "identifier": escape_identifier,
             "one_line": one_line,
+            **copysafe.FILTERS,
+            # The finished <code> element, its text escaped by html_code itself: marked safe
+            # so that autoescape does not escape it a second time.
+            "html_code": lambda value, limit=None: Markup(copysafe.html_code(value, limit)),  # noqa: S704
         }
 
     def _environment(self, custom: bool):

@@ -10,7 +10,9 @@ come from the report, never from what is shown, so truncation cannot make a coun
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from shipper_alert import headings
 from shipper_alert.evaluate import FailedTask, StuckTask
 from shipper_alert.report import MessageGroup, Report, ShipperReport
 
@@ -76,6 +78,24 @@ class MessageView:
     @property
     def totals(self):
         return self.report.totals
+
+    @cached_property
+    def causes(self) -> headings.Causes:
+        """Every cause of the whole report (not only of the shippers in this part)."""
+        return headings.causes_of(self.report)
+
+    @cached_property
+    def title(self) -> str:
+        return headings.title(self.report, self.report.findings, self.part, self.parts)
+
+    @cached_property
+    def push_line(self) -> str:
+        line = headings.push_line(self.report, self.causes)
+        return f"{line} · part {self.part} of {self.parts}" if self.parts > 1 else line
+
+    @property
+    def footer(self) -> str:
+        return headings.footer(self.report)
 
 
 def build_view(

@@ -86,7 +86,7 @@ def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp
         "--- WeCom received (markdown)",
         "--- Feishu received (post, signed at",
         "--- webhook received (JSON",
-        "--- SMTP received (to oncall@example.com: [shipper-alert] FIRING:",
+        "--- SMTP received (to oncall@example.com: [shipper-alert-demo (cn-hangzhou)] FIRING:",
         "--- SMTP received (text/html part",
     ):
         assert heading in text
@@ -103,10 +103,11 @@ def test_the_demo_episode_fires_digests_and_resolves(tmp_path, monkeypatch):
     finally:
         for standin in standins.values():
             standin.stop()
+    label, target = "[shipper-alert-demo (cn-hangzhou)]", "shop-prod/orders/to-oss-episode"
     assert titles == [
-        "shipper-alert FIRING: 1 failed task in 1 shipper",
-        "shipper-alert STILL FAILING: 12 failed tasks in 1 shipper",
-        "shipper-alert RESOLVED: 11 failed tasks in 1 shipper, 1 resolved",
+        f"{label} FIRING: {target} — 1 failed task · UnAuthorized ×1",
+        f"{label} STILL FAILING: {target} — 12 failed tasks · UnAuthorized ×12",
+        f"{label} RESOLVED: {target} — 11 failed tasks · UnAuthorized ×11",
     ]
 
 

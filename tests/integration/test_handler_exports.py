@@ -119,7 +119,10 @@ def test_each_unhealthy_job_is_reported_once_and_healthy_ones_not(check, sim):
     # One query per diagnostic logstore and window (this one and the one before), not per job.
     assert len(sim.requests_for("GetLogs")) == 2
     (message,) = result["messages"]
-    assert message["title"] == "[shipper-alert] FIRING: 4 export jobs"
+    assert message["title"].startswith(
+        "[shipper-alert (cn-hangzhou)] FIRING: exp-a/behind and 3 more"
+    )
+    assert "4 export jobs" in message["text"]
     text = message["text"]
     for line in (
         "== exp-a/stopped ==",
@@ -152,7 +155,7 @@ def test_a_job_whose_errors_stop_is_resolved(check, sim_clock):
 
     entry = by_job(result)["broken"]
     assert (entry["breached"], entry["resolved"]) == (False, True)
-    assert result["messages"][0]["title"].startswith("[shipper-alert] RESOLVED")
+    assert result["messages"][0]["title"].startswith("[shipper-alert (cn-hangzhou)] RESOLVED")
 
 
 def test_unreadable_diagnostic_logs_are_a_monitor_error_saying_how_to_enable_them(check):

@@ -76,7 +76,10 @@ def test_custom_templates_are_sandboxed(tmp_path):
     renderer = Renderer(tmp_path, timezone.utc)
     view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
     subject = renderer.render("text.subject.j2", view=view)
-    assert subject == "[shipper-alert] FIRING: 1 failed task in 1 shipper"
+    assert (
+        subject
+        == "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 1 failed task · UnAuthorized ×1"
+    )
     assert "SecurityError" in renderer.notes[0]
 
 

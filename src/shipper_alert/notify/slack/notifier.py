@@ -185,7 +185,9 @@ class SlackNotifier(HttpNotifier):
                     ],
                 },
             ]
-            texts = []
+            causes = renderer.render("slack.causes.j2", view=view)
+            blocks.extend(_section(chunk) for chunk in split_sections(causes))
+            texts = [causes]
             for shipper in view.shippers:
                 key = section_key(view, shipper)
                 if key not in sections:
