@@ -8,7 +8,7 @@ DEPLOY_STAMP := $(VENV)/.deploy-installed
 # make demo installs only requirements-demo.txt (seconds) and runs from src/.
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: test test-fast lint demo package bench clean deploy invoke
+.PHONY: test test-fast lint demo package bench clean deploy invoke screenshots
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ package: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py
+
+# docs/email-900.png and docs/email-390.png, the README's "How to read an alert"; needs chromium.
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
 
 # make deploy / make invoke: FC_ENDPOINT (or FC_ACCOUNT_ID + FC_REGION), the deployer's
 # ALIBABA_CLOUD_ACCESS_KEY_* and FC_ROLE_ARN; see README "Deployment" and tools/fc.py.
