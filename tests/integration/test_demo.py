@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email
 import io
+from email import policy
 
 from shipper_alert_dev.demo import (
     SCENARIO,
@@ -68,6 +70,7 @@ def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp
                 credential.access_key_secret,
                 standins,
                 out=out,
+                output=tmp_path / "demo-output",
             )
         finally:
             for standin in standins.values():
@@ -90,7 +93,19 @@ def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp
         "--- SMTP received (text/html part",
     ):
         assert heading in text
-    assert "oss-archive-unauth" in text
+    folder = tmp_path / "demo-output"
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == [
+        "dingtalk-1.md", "email-1.eml", "email-1.html", "feishu-1.json", "slack-1.json",
+        "webhook-1.json", "wecom-1.md",
+    ]  # fmt: skip
+    for name in files:
+        assert f"{folder / name}" in text  # the demo says where each one is
+        assert "oss-archive-unauth" in (folder / name).read_text("utf-8"), name
+    eml = email.message_from_bytes((folder / "email-1.eml").read_bytes(), policy=policy.default)
+    assert eml.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n") == (
+        folder / "email-1.html"
+    ).read_text("utf-8")
 
 
 def test_the_demo_episode_fires_digests_and_resolves(tmp_path, monkeypatch):
