@@ -1,33 +1,9 @@
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
-import pytest
-
 import factories
-from shipper_alert.render import Renderer, escape_identifier, escape_markdown, escape_mrkdwn
+from shipper_alert.render import Renderer, escape_markdown, escape_mrkdwn
 from shipper_alert.view import build_view
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "oss-archive-unauth-4",
-        "nginx_access_log",
-        "shop-prod/nginx-access/oss-archive",
-        "5642FC2399248C8F7B0145FD",
-        "a.b:c",
-    ],
-)
-def test_identifiers_stay_copyable(value):
-    assert escape_identifier(value) == value
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["[x](http://evil)", '<at user_id="all">', "@all", "**b**", "_x_", "proj/*/*", "a b", ""],
-)
-def test_anything_else_in_an_identifier_is_escaped_as_markdown(value):
-    assert escape_identifier(value) == escape_markdown(value)
 
 
 def test_markdown_escaping_leaves_no_link_mention_tag_or_emphasis_syntax():
