@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shipper_alert import titles
+from shipper_alert import links, titles
 from shipper_alert.causes import Hint, cause_key, group_causes, hint_for
 from shipper_alert.report import Report, ShipperReport
 
@@ -111,3 +111,13 @@ def push_line(report: Report, causes: Causes, max_chars: int = 150) -> str:
 
 def footer(report: Report) -> str:
     return titles.footer(report.function_name, report.account_id, report.region, report.request_id)
+
+
+def retry_commands(report: Report, shipper: ShipperReport) -> tuple[str, ...]:
+    """The paste-able retry commands of a shipper's failed tasks when AUTO_RETRY did not
+    run for them (10 ids a command); none for an export job or with AUTO_RETRY's outcome."""
+    if not isinstance(shipper, ShipperReport) or shipper.retry is not None:
+        return ()
+    ref = shipper.ref
+    ids = [task.id for task in shipper.failed_tasks]
+    return links.retry_commands(report.region, ref.project, ref.logstore, ref.shipper, ids)

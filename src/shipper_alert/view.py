@@ -93,6 +93,9 @@ class MessageView:
         line = headings.push_line(self.report, self.causes)
         return f"{line} · part {self.part} of {self.parts}" if self.parts > 1 else line
 
+    def retry_commands(self, shipper: ShipperView) -> tuple[str, ...]:
+        return headings.retry_commands(self.report, shipper.report)
+
     @property
     def footer(self) -> str:
         return headings.footer(self.report)
