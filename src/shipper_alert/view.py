@@ -94,6 +94,10 @@ class MessageView:
         return f"{line} · part {self.part} of {self.parts}" if self.parts > 1 else line
 
     def retry_commands(self, shipper: ShipperView) -> tuple[str, ...]:
+        """Shown with the shipper's task lines: when fit leaves them all out, the command
+        goes too, so that it never costs a split."""
+        if not any(g.tasks for g in shipper.groups):
+            return ()
         return headings.retry_commands(self.report, shipper.report)
 
     @property
