@@ -174,11 +174,22 @@ def replay(
     """Stateless: run `step` over the windows in order and return the last decision.
 
     The first observation starts with no episode; a target already in trouble there is
-    taken to have been notified at that window (its findings count as shown).
+    taken to have been notified at that window (its findings count as shown). Causes
+    the first REMIND_INTERVAL of observations shows count as shown too, so that a cause
+    is "new" only against a whole interval before it, whichever window the replay starts
+    at (otherwise each check's replay would see other phantom new-cause messages and
+    push the digest away).
     """
+    observations = list(observations)
+    if not observations:
+        return Decision(None, (), None)
+    prehistory = observations[0].end + remind
+    shown = frozenset(f.cause for o in observations if o.end <= prehistory for f in o.findings)
     episode: Episode | None = None
     decision = Decision(None, (), None)
     for seen in observations:
         decision = step(episode, seen, remind, notify_resolved)
         episode = decision.episode
+        if episode is not None and seen.end <= prehistory:
+            episode = replace(episode, causes=episode.causes | shown)
     return decision

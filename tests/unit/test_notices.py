@@ -116,3 +116,20 @@ def test_stuck_findings_carry_the_task_and_the_result_its_id():
     assert [t.id for t in carried.stuck_tasks] == ["r-1"]
     assert carried.to_json()["stuckTaskIds"] == ["r-1"]
     assert updates[str(REF)].notified == {"stuck:r-1": END}
+
+
+def test_a_stateless_digest_carries_again_what_the_replay_believes_went_out_earlier():
+    """An earlier check may have missed a failure (an SLS retry was running then); the
+    replay cannot know, so the next stateless message carries what is still visible."""
+    hour = 3600 * (END // 3600 + 1)  # a grid instant; the checked window holds it
+    window = Window(hour - 120, hour + 180)
+    windows = windows_between(window.end - 25 * 300, window)
+    early, late = windows[2], windows[-1]
+    tasks = [fail("t-early", early.start + 10), fail("t-late", late.start + 10, "ConfigNotExist")]
+    tasks += [fail(f"t-{w.end}", w.start + 20) for w in windows[3:-1]]
+    (carried,), _ = apply_policy([report_for(tasks, windows)], RULES, None)
+    ids = [t.id for t in carried.failed_tasks]
+    assert carried.state == "STILL FAILING"
+    assert "t-early" in ids, ids  # its FIRING was the second window of the replay
+    assert "t-late" in ids
+    assert len(ids) == len(set(ids)) == len(tasks)
