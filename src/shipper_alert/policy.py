@@ -24,9 +24,10 @@ Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from shipper_alert.causes import cause_key
 
 FIRING = "FIRING"
 STILL_FAILING = "STILL FAILING"
@@ -36,15 +37,12 @@ KIND_FAILED = "failed"
 KIND_STUCK = "stuck"
 KIND_STALL = "stall"
 
-# Ids, hex, numbers: the parts of a message that differ between occurrences of one cause.
-_VARIABLE = re.compile(r"[0-9A-Fa-f]{8,}(?:-[0-9A-Fa-f]{4,})*|\d+(?:\.\d+)?")
-
 
 def cause_of(code: str | None, message: str) -> str:
-    """The cause a failure shows: its taskCode, else its message with numbers/ids masked."""
-    if code:
-        return f"code:{code}"
-    return "message:" + _VARIABLE.sub("#", message.strip())
+    """The cause a failure shows (`causes.cause_key`: taskCode, else the masked message),
+    tagged with which of the two it is."""
+    key = cause_key(code, message)
+    return f"code:{key}" if code and code.strip() else f"message:{key}"
 
 
 @dataclass(frozen=True)
