@@ -86,17 +86,28 @@ class OssStore(Store):
         signed["host"] = f"{self.bucket}.{self.host}"
         url = f"{self.scheme}://{target}/{quote(key, safe='/')}"
         try:
-            response = self.session.request(
-                method,
-                url,
-                data=body if method == "PUT" else None,
-                headers=signed,
-                timeout=(CONNECT_TIMEOUT, REQUEST_TIMEOUT),
-                stream=True,
-            )
-            response._content = response.raw.read(MAX_BYTES + 1, decode_content=False)
+            return self._exchange(method, url, body if method == "PUT" else None, signed)
         except requests.RequestException as exc:
             raise LedgerError(f"{self.description}/{name}: {type(exc).__name__}") from None
+
+    def _exchange(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
+    ) -> requests.Response:
+        """TRANSPORT SEAM: the one place the ledger's OSS requests go out.
+
+        To move to the shared transport (whole-exchange deadline, bounded body), replace
+        this method's body by its call; everything above it (signing, URL, error text)
+        stays as it is.
+        """
+        response = self.session.request(
+            method,
+            url,
+            data=body,
+            headers=headers,
+            timeout=(CONNECT_TIMEOUT, REQUEST_TIMEOUT),
+            stream=True,
+        )
+        response._content = response.raw.read(MAX_BYTES + 1, decode_content=False)
         return response
 
     def _failure(self, name: str, response: requests.Response) -> LedgerError:
