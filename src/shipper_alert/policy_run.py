@@ -72,13 +72,8 @@ class PolicyRun:
             log.info("ledger: %s; nothing new is sent", self.plan.note)
             return [_quiet(r) for r in reports]
         doc = self.plan.doc if self.plan.mode == LEDGER else None
+        # A message's counts line says how many failed again (report.refailed).
         reports, self.updates = apply_policy(reports, self.settings.rules, doc)
-        self.notes += tuple(
-            f"{r.ref}: {r.refailed} task{'s' if r.refailed != 1 else ''} notified before "
-            "failed again after an SLS retry (not repeated here)"
-            for r in reports
-            if r.refailed and r.state
-        )
         return reports
 
     def finish(self, window: Window, delivered: bool, now: float) -> None:

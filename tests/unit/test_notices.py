@@ -78,11 +78,10 @@ def test_the_message_counts_what_failed_again_after_a_retry():
     }
     doc = Document(1, END - 300, {str(REF): TargetRecord({"t-1": END - 900, "t-9": END - 900})})
     run = PolicyRun(Plan(LEDGER, (WINDOW,), doc), load_settings(environ))
-    run.apply([report_for([fail("t-1", END - 100), fail("t-9", END - 90), fail("t-2", END - 50)])])
-    assert run.notes == (
-        "proj-a/logs/to-oss: 2 tasks notified before failed again after an SLS retry "
-        "(not repeated here)",
+    (shown,) = run.apply(
+        [report_for([fail("t-1", END - 100), fail("t-9", END - 90), fail("t-2", END - 50)])]
     )
+    assert (shown.refailed, [t.id for t in shown.failed_tasks]) == (2, ["t-2"])
 
 
 def test_a_missed_failure_is_not_owed_when_one_failure_does_not_breach():

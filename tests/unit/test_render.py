@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
@@ -90,3 +91,15 @@ def test_times_are_shown_in_the_alert_timezone():
     )
     text = renderer.render("text.body.j2", view=build_view(report))
     assert "Window: 2026-11-28 15:59:00 to 16:04:00 Asia/Shanghai" in text
+
+
+@pytest.mark.parametrize("template", ["text.body.j2", "dingtalk.text.j2"])
+def test_the_counts_line_says_how_many_failed_again_after_an_sls_retry(template):
+    renderer = Renderer(None, timezone.utc)
+    shipper = factories.shipper(failures=[factories.failed("t-1")])
+    text = renderer.render(
+        template, view=build_view(factories.report(replace(shipper, refailed=2)))
+    )
+    assert "2 tasks notified before failed again after an SLS retry" in text
+    plain = renderer.render(template, view=build_view(factories.report(shipper)))
+    assert "failed again" not in plain
