@@ -95,7 +95,7 @@ def _stateless_carry(
     decision: Decision, observations: list[Observation], remind: int
 ) -> tuple[Finding, ...]:
     """What a stateless message carries: the replay's findings, and again every failure and
-    stuck task still visible from the last two REMIND_INTERVALs.
+    stuck task still visible from the last three REMIND_INTERVALs (the replay horizon).
 
     The replay recomputes earlier decisions from the tasks as they are now, so it can
     believe a failure went out earlier when the check that owned it saw it otherwise (an
@@ -105,7 +105,7 @@ def _stateless_carry(
     """
     if decision.state is None or remind <= 0 or not observations:
         return decision.send
-    since = observations[-1].end - 2 * remind
+    since = observations[-1].end - 3 * remind
     carried = {f.key: f for f in decision.send}
     for seen in observations:
         if seen.end <= since:

@@ -10,7 +10,8 @@ returns what to send now and the episode after it (contract, "Notification polic
   (taskCode, else the message with numbers and ids masked) sends STILL FAILING at once,
   carrying everything held; otherwise held findings go out as one STILL FAILING digest in
   the first window in trouble that holds a whole multiple of REMIND_INTERVAL since the
-  epoch (the grid) and ends at least REMIND_INTERVAL after the episode's last message;
+  epoch (the grid) and ends at least REMIND_INTERVAL after the episode's last message
+  (any grid window once two intervals passed without a message);
 - the episode closes with RESOLVED, carrying what is still held, once the target has been
   clear for one whole REMIND_INTERVAL (one window when REMIND_INTERVAL is 0), so a
   flapping target stays one episode; with REMIND_INTERVAL 0 every window in trouble sends.
@@ -146,11 +147,14 @@ def step(
         return Decision(state, held, None)
     last_trouble = seen.end if seen.trouble else episode.last_trouble
     new = bool(causes - episode.causes)
-    # A clear window keeps what is held for the RESOLVED that follows it.
+    # A clear grid window keeps what is held for the RESOLVED that follows, unless a whole
+    # grid interval passed without a message (a target in trouble every other window could
+    # otherwise hold its findings for hours, its grid windows happening to be clear).
+    since = seen.end - episode.last_message
     digest_due = (
-        seen.trouble
-        and on_grid(seen.start, seen.end, remind)
-        and seen.end - episode.last_message >= remind
+        on_grid(seen.start, seen.end, remind)
+        and since >= remind
+        and (seen.trouble or (bool(held) and since >= 2 * remind))
     )
     if new or digest_due:
         after = Episode(episode.started, seen.end, last_trouble, episode.causes | causes)
@@ -163,7 +167,8 @@ def replay_horizon(remind: int, window_length: int) -> int:
     """How many earlier windows stateless replay needs for its decision to settle."""
     if remind <= 0:
         return 1
-    return 2 * (-(-remind // window_length)) + 1
+    # Three intervals: a digest may carry what was held since two intervals before it.
+    return 3 * (-(-remind // window_length)) + 1
 
 
 def replay(
