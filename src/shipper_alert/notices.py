@@ -130,7 +130,8 @@ def apply_policy(
         name = str(report.ref)
         refailed = 0
         if doc is None:
-            observations = [view.observation() for view in history.windows]
+            last = len(history.windows) - 1
+            observations = [v.observation(i == last) for i, v in enumerate(history.windows)]
             decision = replay(observations, rules.remind_interval, rules.notify_resolved)
             sent = _stateless_carry(decision, observations, rules.remind_interval)
             found = observations[-1].findings

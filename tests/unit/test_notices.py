@@ -132,3 +132,18 @@ def test_a_stateless_digest_carries_again_what_the_replay_believes_went_out_earl
     assert "t-early" in ids, ids  # its FIRING was the second window of the replay
     assert "t-late" in ids
     assert len(ids) == len(set(ids)) == len(tasks)
+
+
+def test_a_replayed_stuck_task_alone_opens_no_stateless_episode():
+    """A task running now that was due as stuck two windows ago may be an SLS retry of a
+    failure its own check saw failed: replayed, it does not invent a FIRING/RESOLVED."""
+    rules = Rules(running_timeout=3600)
+    windows = windows_between(END - 600, WINDOW)
+    recorder = HistoryRecorder(windows, rules)
+    recorder.add([Task("r-1", "running", "", windows[0].start + 10 - 3600, 0)])
+    history = recorder.result()
+    assert history.windows[0].observation().trouble
+    assert not history.windows[0].observation(own_check=False).trouble
+    report = ShipperReport(ref=REF, history=history)
+    (carried,), _ = apply_policy([report], rules, None)
+    assert carried.state is None
