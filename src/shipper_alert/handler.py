@@ -141,6 +141,7 @@ def run(
         if settings.auto_retry:
             reports = auto_retry(client, reports, settings.dry_run)
     reports = policy.apply(reports)  # notification policy
+    exports = policy.apply_exports(exports, window)
 
     report = Report(
         window=window,
@@ -235,7 +236,7 @@ def _result(outcome: Outcome) -> dict[str, Any]:
         "exports": [e.to_json() for e in report.exports],
         "notifications": [d.to_json() for d in outcome.deliveries],
         "messages": [m.preview() for m in outcome.messages] if outcome.settings.dry_run else [],
-        "held": sum(s.held for s in report.shippers),
+        "held": sum(s.held for s in (*report.shippers, *report.exports)),
         "policy": outcome.policy,
     }
 
