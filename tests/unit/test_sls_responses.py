@@ -152,7 +152,13 @@ P = "GetShipperStatus response: "
 REJECTED = [
     ("not JSON", b"<html>oops</html>", P + 'is not valid JSON: "<html>oops</html>"'),
     ("empty body", b"", P + 'is not valid JSON: ""'),
-    ("not UTF-8", b"\xff\xfe{", P + 'is not valid JSON: "\ufffd\ufffd{"'),
+    ("not UTF-8", b"\xff\xfe{", P + 'is not UTF-8 (byte 0): "\ufffd\ufffd{"'),
+    (
+        "nested 1,000 deep",
+        b"[" * 1000 + b"]" * 1000,
+        P + 'is nested 1000 levels deep, more than the 32 accepted: "' + "[" * 200 + '"...',
+    ),
+    ("NaN", b'{"total": NaN}', P + 'is not valid JSON: "{\\"total\\": NaN}"'),
     ("array", b"[]", P + "is an array, expected a JSON object"),
     ("null", b"null", P + "is null, expected a JSON object"),
     ("missing total", _body([], total=_DROP), P + 'missing "total"'),

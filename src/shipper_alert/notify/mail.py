@@ -82,7 +82,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, getaddresses, parseaddr
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from shipper_alert import __version__
+from shipper_alert import __version__, transport
 from shipper_alert.config import EmailSettings
 from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
 from shipper_alert.redact import SecretScrubber
@@ -386,7 +386,28 @@ class EmailNotifier(Notifier):
     def _send_smtp(
         self, message: EmailMessage, recipients: list[str], timeout: float
     ) -> dict[str, tuple[int, bytes]]:
-        """One SMTP session; returns the recipients refused while others were accepted."""
+        """One SMTP session within `timeout` as a whole (each read is bounded by it too,
+        and a watchdog closes the socket at the end); returns the recipients refused.
+        """
+        session: dict[str, smtplib.SMTP] = {}
+        try:
+            return transport.run_within(
+                timeout,
+                # Each read's own timeout fires first, so a silent server says so.
+                lambda: self._smtp_session(message, recipients, timeout * 0.9, session),
+                cancel=lambda: self._discard(session.get("client")),
+                what="SMTP session",
+            )
+        except transport.ExchangeTimeout as exc:
+            raise DeliveryFailure(f"{self._where()}: {exc}", retryable=True) from None
+
+    def _smtp_session(
+        self,
+        message: EmailMessage,
+        recipients: list[str],
+        timeout: float,
+        session: dict[str, smtplib.SMTP],
+    ) -> dict[str, tuple[int, bytes]]:
         s = self.settings
         host, port = s.smtp_host or "", s.smtp_port
         context = self._ssl_context or ssl.create_default_context()
@@ -398,6 +419,7 @@ class EmailNotifier(Notifier):
                 )
             else:
                 client = smtplib.SMTP(host, port, local_hostname=EHLO_NAME, timeout=timeout)
+            session["client"] = client
             client.ehlo()
             if s.smtp_security == "starttls":
                 if not client.has_extn("starttls"):
@@ -473,10 +495,16 @@ class EmailNotifier(Notifier):
             ) from None
         try:
             # No Destinations: SES then sends to the To header's addresses (this batch).
-            response = client.send_raw_email(
-                Source=envelope_address(self.settings.sender),
-                RawMessage={"Data": wire_bytes(message)},
+            response = transport.run_within(
+                timeout,
+                lambda: client.send_raw_email(
+                    Source=envelope_address(self.settings.sender),
+                    RawMessage={"Data": wire_bytes(message)},
+                ),
+                what="SES call",
             )
+        except transport.ExchangeTimeout as exc:
+            raise DeliveryFailure(f"{where}: {exc}", retryable=True) from None
         except Exception as exc:
             raise ses_failure(exc, where) from None
         if not (isinstance(response, dict) and response.get("MessageId")):

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from importlib import metadata
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
+from shipper_alert import transport
 from shipper_alert.budget import Deadline, backoff_delay
 from shipper_alert.models import TASK_STATUSES
 from shipper_alert.sls import signing
@@ -151,17 +150,8 @@ class SlsClient:
 
     @staticmethod
     def _new_session(pool_size: int) -> requests.Session:
-        session = requests.Session()
-        # No proxies, .netrc or CA bundle from the environment: a .netrc entry would
-        # replace our Authorization header, and a proxy would see the signed traffic.
-        session.trust_env = False
         # urllib3 must not retry on its own: this client retries, re-signing each attempt.
-        # (`read=False` re-raises a read timeout as itself, so it stays a ReadTimeout.)
-        no_retries = Retry(total=0, read=False, redirect=False, status=0, other=0)
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=no_retries)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+        return transport.new_session(pool_size)
 
     def close(self) -> None:
         self._session.close()
@@ -311,18 +301,31 @@ class SlsClient:
             raise SlsTransientError(CODE_DEADLINE, "the invocation's time budget is spent", api=api)
         url = self.endpoint.base_url(request.project) + request.path
         headers = self._signed_headers(request)
-        timeout = (min(self._connect_timeout, remaining), min(self._read_timeout, remaining))
+        # One attempt, connect to last body byte, within its share and the deadline.
+        seconds = min(remaining, self._connect_timeout + self._read_timeout)
+        timeout = (min(self._connect_timeout, seconds), min(self._read_timeout, seconds))
         started = time.monotonic()
         try:
-            response = self._session.request(
+            response = transport.exchange(
+                self._session,
                 request.method,
                 url,
+                seconds=seconds,
+                max_bytes=transport.SLS_REPLY_BYTES,
+                connect_timeout=timeout[0],
+                read_timeout=timeout[1],
                 params=request.params,
                 data=request.body,
                 headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
             )
+        except transport.ExchangeTimeout:
+            raise SlsConnectionError(
+                CODE_TIMEOUT,
+                f"no complete response within {seconds:.2f}s ({self.endpoint})",
+                api=api,
+            ) from None
+        except transport.ReplyTooLarge as exc:
+            raise SlsBadResponseError(f"{exc} ({self.endpoint})", api=api) from None
         except requests.ConnectTimeout:
             raise SlsConnectionError(
                 CODE_TIMEOUT, f"no connection within {timeout[0]:.2f}s ({self.endpoint})", api=api

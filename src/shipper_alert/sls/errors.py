@@ -26,6 +26,7 @@ import json
 from collections.abc import Callable
 from typing import ClassVar
 
+from shipper_alert import safe_json
 from shipper_alert.errors import ShipperAlertError
 
 # Codes that a later attempt may well get past.
@@ -232,8 +233,8 @@ def error_from_http(status: int, body: bytes, request_id: str = "", api: str = "
     it is a response this client cannot interpret.
     """
     try:
-        parsed = json.loads(body) if body else None
-    except ValueError:
+        parsed = safe_json.loads(body) if body else None
+    except safe_json.JsonInputError:
         parsed = None
     code = parsed.get("errorCode") if isinstance(parsed, dict) else None
     if isinstance(code, str) and code:

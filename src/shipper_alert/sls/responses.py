@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from shipper_alert import safe_json
 from shipper_alert.models import TASK_RUNNING, TASK_STATUSES, Task
 from shipper_alert.sls.errors import SlsBadResponseError, excerpt
 
@@ -64,9 +65,9 @@ class _Reader:
 
     def document(self, body: bytes) -> dict[str, object]:
         try:
-            parsed = json.loads(body)
-        except ValueError:  # includes UnicodeDecodeError
-            raise self.fail(f"is not valid JSON: {excerpt(body)}") from None
+            parsed = safe_json.loads(body)
+        except safe_json.JsonInputError as exc:
+            raise self.fail(f"is {exc}: {excerpt(body)}") from None
         if not isinstance(parsed, dict):
             raise self.fail(f"is {_show(parsed)}, expected a JSON object")
         return parsed
