@@ -17,6 +17,7 @@ Nothing here logs a secret: neither the access key secret, the STS token, nor th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -37,10 +38,12 @@ from shipper_alert.sls.endpoint import Endpoint
 from shipper_alert.sls.errors import (
     CODE_CONNECTION,
     CODE_DEADLINE,
+    CODE_INCOMPLETE,
     CODE_TIMEOUT,
     SlsBadResponseError,
     SlsConnectionError,
     SlsError,
+    SlsIncompleteReadError,
     SlsRequestError,
     SlsTransientError,
     error_from_http,
@@ -70,6 +73,8 @@ MAX_TOTAL = 1_000_000
 # Paging stops with an error after this many pages, even if the server keeps sending
 # tasks (a server that ignores `offset`, or shrinks pages to 100 tasks at most).
 MAX_PAGES = MAX_TOTAL // 100
+# A paged read whose distinct tasks fall short of `total` is read this many times at most.
+READ_PASSES = 2
 # A retry is only worth its wait if at least this much of the deadline is left after it.
 MIN_ATTEMPT_SECONDS = 1.0
 
@@ -175,9 +180,9 @@ class SlsClient:
     ) -> Iterator[TaskPage]:
         """GetShipperStatus over tasks created in [start, end], one page of 500 at a time.
 
-        Pages are yielded as they arrive, so a caller never holds more than one. The
-        server's range may include both ends and its order is not defined; deduplicating
-        and trimming to a half-open window is the caller's business.
+        Pages are yielded as they arrive, so a caller never holds more than one, each
+        with only the tasks not yielded before (see `distinct_pages`). The server's range
+        may include both ends; trimming to a half-open window is the caller's business.
         """
         if status not in ("", *TASK_STATUSES):
             raise ValueError(f"status must be empty or one of {TASK_STATUSES}, not {status!r}")
@@ -187,22 +192,14 @@ class SlsClient:
         # The SDK's parameter order: from, to, status, offset, size (§2.1).
         fixed = [("from", str(int(start))), ("to", str(int(end))), ("status", status)]
 
-        def pages() -> Iterator[TaskPage]:
-            offset = 0
-            for _ in range(MAX_PAGES):
-                params = [*fixed, ("offset", str(offset)), ("size", str(PAGE_SIZE))]
-                reply = self._call(_Request(api, "GET", project, path, params))
-                page = parse_task_page(reply.body, offset=offset, request_id=reply.request_id)
-                _check_total(api, page.total, reply.request_id)
-                yield page
-                if not page.tasks:
-                    return
-                offset += len(page.tasks)
-                if offset >= page.total:
-                    return
-            raise _too_many_pages(api)
+        def read(offset: int) -> TaskPage:
+            params = [*fixed, ("offset", str(offset)), ("size", str(PAGE_SIZE))]
+            reply = self._call(_Request(api, "GET", project, path, params))
+            page = parse_task_page(reply.body, offset=offset, request_id=reply.request_id)
+            _check_total(api, page.total, reply.request_id)
+            return page
 
-        return pages()
+        return distinct_pages(read)
 
     def list_logstores(self, project: str) -> list[str]:
         """Every logstore of `project` (ListLogStores, all pages)."""
@@ -412,6 +409,57 @@ def _check_total(api: str, total: int, request_id: str) -> None:
             request_id=request_id,
             api=api,
         )
+
+
+def distinct_pages(read: Callable[[int], TaskPage]) -> Iterator[TaskPage]:
+    """Pages from `read(offset)`, each task yielded once, however the server pages.
+
+    A server may reorder tasks between requests (tasks are lost across page borders), or
+    ignore `offset` (the same page again and again). So ids are de-duplicated; a page whose
+    ids repeat an earlier page's is an error; and if fewer distinct tasks than `total` came,
+    the range is read once more, after which a shortfall is `SlsIncompleteReadError`.
+    """
+    seen: set[str] = set()
+    total = 0
+    for attempt in range(READ_PASSES):
+        pages_seen: set[int] = set()
+        offset = 0
+        for _ in range(MAX_PAGES):
+            page = read(offset)
+            total = page.total
+            ids = [task.id for task in page.tasks]
+            fingerprint = hash(tuple(ids))
+            if ids and attempt == 0 and fingerprint in pages_seen:
+                raise SlsBadResponseError(
+                    f"{API_GET_SHIPPER_STATUS} returned the same page again at offset"
+                    f" {offset}: the server repeats pages (ignores offset?)",
+                    request_id=page.request_id,
+                    api=API_GET_SHIPPER_STATUS,
+                )
+            pages_seen.add(fingerprint)
+            fresh = [task for task in page.tasks if task.id not in seen]
+            seen.update(task.id for task in fresh)
+            yield dataclasses.replace(page, tasks=fresh)
+            offset += len(ids)
+            if not ids or offset >= page.total:
+                break
+        else:
+            raise _too_many_pages(API_GET_SHIPPER_STATUS)
+        if len(seen) >= total:
+            return
+        logger.debug(
+            "%s: %d distinct tasks of %d after pass %d; reading again",
+            API_GET_SHIPPER_STATUS,
+            len(seen),
+            total,
+            attempt + 1,
+        )
+    raise SlsIncompleteReadError(
+        f"{API_GET_SHIPPER_STATUS}: read {len(seen)} distinct tasks of the {total} the server"
+        f" counts, in {READ_PASSES} passes; the read is incomplete",
+        api=API_GET_SHIPPER_STATUS,
+        code=CODE_INCOMPLETE,
+    )
 
 
 def _too_many_pages(api: str) -> SlsBadResponseError:

@@ -15,6 +15,7 @@ retry connection errors on `https://` endpoints; this tree treats http and https
     ├── SlsNotFoundError        ProjectNotExist, LogStoreNotExist, ShipperNotExist, other 404
     ├── SlsRequestError         parameter, header and clock errors, any other 4xx
     └── SlsBadResponseError     not what the API documents (JSON, shape, status)
+        └── SlsIncompleteReadError  fewer distinct tasks than `total`, even re-read
 
 Only `SlsTransientError` and its subclass are retried; everything else needs a change of
 configuration (or a fix on the server side) before the same request can succeed.
@@ -66,6 +67,7 @@ REQUEST_CODE_PREFIXES = ("Missing", "Invalid")
 # Codes this client makes up for failures that carry no SLS error code.
 CODE_CONNECTION = "ConnectionError"
 CODE_TIMEOUT = "Timeout"
+CODE_INCOMPLETE = "IncompleteRead"
 CODE_BAD_RESPONSE = "BadResponse"
 CODE_DEADLINE = "DeadlineExceeded"
 
@@ -156,6 +158,10 @@ class SlsBadResponseError(SlsError):
         code: str = CODE_BAD_RESPONSE,
     ) -> None:
         super().__init__(code, message, status=status, request_id=request_id, api=api)
+
+
+class SlsIncompleteReadError(SlsBadResponseError):
+    """Paging ended with fewer distinct items than the server's `total`, even re-read."""
 
 
 def _is_auth_code(code: str) -> bool:
