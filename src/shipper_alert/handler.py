@@ -179,6 +179,11 @@ def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]
 
 
 def _result(outcome: Outcome) -> dict[str, Any]:
+    # Every text in it was scrubbed where it entered; this is the last line of defence.
+    return SecretScrubber.scrub_tree(_unscrubbed_result(outcome))
+
+
+def _unscrubbed_result(outcome: Outcome) -> dict[str, Any]:
     report = outcome.report
     all_read = all(s.error is None for s in report.shippers)
     # On a dry run nothing is sent, but a channel that could not build its message is

@@ -183,8 +183,10 @@ def exchange(
     """
     watch = _Watch()
     merged = {"Accept-Encoding": "identity", **(headers or {})}
-    # Socket timeouts too, so a silent peer is reported as such before the deadline.
-    timeout = (min(connect_timeout, seconds), min(read_timeout or seconds, seconds))
+    # Without a read timeout of its own, the watchdog alone ends a silent exchange (a socket
+    # timeout at the same instant would race it); the socket's is a backstop.
+    read = min(read_timeout, seconds) if read_timeout else seconds + 1.0
+    timeout = (min(connect_timeout, seconds), read)
 
     def work() -> requests.Response:
         _local.watch = watch

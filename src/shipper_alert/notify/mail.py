@@ -432,6 +432,8 @@ class EmailNotifier(Notifier):
                 client.ehlo()
             if s.smtp_username:
                 password = s.smtp_password.reveal() if s.smtp_password else ""
+                # A server may echo the AUTH blob back in its reply.
+                SecretScrubber.register_login(s.smtp_username, password)
                 client.login(s.smtp_username, password)
             try:
                 refused = client.send_message(

@@ -29,6 +29,7 @@ from typing import ClassVar
 
 from shipper_alert import safe_json
 from shipper_alert.errors import ShipperAlertError
+from shipper_alert.redact import SecretScrubber
 
 # Codes that a later attempt may well get past.
 TRANSIENT_CODES = frozenset(
@@ -90,7 +91,8 @@ class SlsError(ShipperAlertError):
         api: str = "",
     ) -> None:
         self.code = code
-        self.message = message
+        # SLS may quote a request's header (an STS token) back in its error message.
+        self.message = SecretScrubber.scrub(message)
         self.status = status
         self.request_id = request_id
         self.api = api

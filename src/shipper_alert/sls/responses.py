@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from shipper_alert import safe_json
 from shipper_alert.models import TASK_RUNNING, TASK_STATUSES, Task
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.sls.errors import SlsBadResponseError, excerpt
 
 API_GET_SHIPPER_STATUS = "GetShipperStatus"
@@ -145,6 +146,7 @@ def _parse_task(reader: _Reader, item: object, path: str) -> Task:
     message_path = f"{path}.taskMessage"
     message = task.get("taskMessage")
     message = "" if message is None else reader.string(message, message_path)
+    message = SecretScrubber.scrub(message)  # it goes into messages and the result
 
     code = task.get("taskCode")
     if code is not None:
