@@ -151,7 +151,7 @@ def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]
     from shipper_alert.render import Renderer  # noqa: PLC0415
 
     settings = outcome.settings
-    renderer = Renderer(settings.template_dir, settings.timezone)
+    renderer = Renderer(settings.template_dir, settings.timezone, deadline)
     notifiers = build_notifiers(settings.channels)
     plan = []
     try:
