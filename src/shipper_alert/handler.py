@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 LOCAL_TIMEOUT = 120.0
 # Stop this long before FC's timeout, so the result is returned rather than killed.
 TIMEOUT_SAFETY = 1.0
+# A channel whose message building starts with less time left than this is skipped.
+MIN_BUILD_SECONDS = 0.5
 # Share of the time left that reading SLS may use; the rest is for delivery.
 READ_SHARE = 0.6
 
@@ -156,6 +158,11 @@ def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]
     plan = []
     try:
         for notifier in notifiers:
+            if deadline.remaining() < MIN_BUILD_SECONDS:
+                # Truthful and on time beats late: FC would kill and retry the invocation.
+                detail = "not built: the invocation's time ran out"
+                outcome.deliveries.append(DeliveryResult(notifier.name, False, 0, detail))
+                continue
             # One channel that cannot build its message must not stop the others.
             try:
                 plan.append((notifier, notifier.build(outcome.report, renderer)))

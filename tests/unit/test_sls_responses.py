@@ -292,3 +292,10 @@ def test_rejected_name_pages(parse: Any, body: bytes, message: str) -> None:
     with pytest.raises(SlsBadResponseError) as caught:
         parse(body)
     assert caught.value.message == message
+
+
+def test_a_long_task_message_is_clipped_and_says_so():
+    long = "x" * 50_000  # 300 of these took seconds to lay out per channel
+    (task,) = parse_task_page(_body([_task(taskMessage=long)]), offset=0).tasks
+    assert len(task.message) == 1000
+    assert task.message == "x" * 994 + " [...]"
