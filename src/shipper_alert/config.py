@@ -21,9 +21,10 @@ from typing import Any
 from shipper_alert.durations import format_duration, parse_duration
 from shipper_alert.errors import ConfigError
 from shipper_alert.models import ShipperRef
-from shipper_alert.redact import Secret, redact_url
+from shipper_alert.redact import Secret, mask_userinfo, redact_url
 from shipper_alert.sls.credentials import Credentials
 from shipper_alert.sls.endpoint import Endpoint
+from shipper_alert.validation import MAX_DURATION, credential_problem
 
 # What to watch
 SLS_ENDPOINT = "SLS_ENDPOINT"
@@ -251,6 +252,10 @@ class _Reader:
     def duration(self, name: str, default: int | None, minimum: int = 0) -> int | None:
         def convert(text: str) -> int:
             seconds = parse_duration(text)
+            if seconds > MAX_DURATION:  # before any time arithmetic (10**20 s overflows)
+                raise ValueError(
+                    f"{text!r} is longer than the maximum {format_duration(MAX_DURATION)}"
+                )
             if seconds < minimum:
                 raise ValueError(f"{text!r} is shorter than the minimum {format_duration(minimum)}")
             return seconds
@@ -413,8 +418,9 @@ def _read_endpoint(reader: _Reader, context: Any) -> Endpoint | None:
     try:
         endpoint = Endpoint.parse(text) if text is not None else Endpoint.fc_default(region)
     except ValueError as exc:
-        reader.problem(SLS_ENDPOINT, str(exc))
-        reader.show(SLS_ENDPOINT, text or "(from the FC region)", "invalid")
+        # An endpoint with user:password@ is refused; neither may print the password.
+        reader.problem(SLS_ENDPOINT, mask_userinfo(str(exc)))
+        reader.show(SLS_ENDPOINT, mask_userinfo(text or "(from the FC region)"), "invalid")
         return None
     reader.show(SLS_ENDPOINT, str(endpoint), source)
     return endpoint
@@ -435,6 +441,22 @@ def _read_credentials(reader: _Reader, context: Any) -> Credentials | None:
     reader.show(ACCESS_KEY_ID, shown_id, "env" if access_key_id else "default")
     access_key_secret = reader.secret(ACCESS_KEY_SECRET)
     token = reader.secret(SECURITY_TOKEN)
+    values = (
+        access_key_id,
+        access_key_secret and access_key_secret.reveal(),
+        token and token.reveal(),
+    )
+    unusable = [
+        (name, problem)
+        for name, value in zip(
+            (ACCESS_KEY_ID, ACCESS_KEY_SECRET, SECURITY_TOKEN), values, strict=True
+        )
+        if value and (problem := credential_problem(value))
+    ]
+    for name, problem in unusable:
+        reader.problem(name, problem)  # never the value: it is a credential
+    if unusable:
+        return None
     if access_key_id and access_key_secret:
         return Credentials(access_key_id, access_key_secret, token)
     if not access_key_id and not access_key_secret:
@@ -473,6 +495,12 @@ def _read_rules(reader: _Reader) -> Rules:
     remind = reader.duration(REMIND_INTERVAL, defaults.remind_interval, 1)
     notify_resolved = reader.boolean(NOTIFY_RESOLVED, defaults.notify_resolved)
 
+    if settle is not None and interval is not None and settle + interval > MAX_LOOKBACK:
+        reader.problem(
+            SETTLE_DELAY,
+            f"{format_duration(settle)} plus CHECK_INTERVAL ({format_duration(interval)}) exceeds"
+            " 47h: every window would start before the 48 hours the API serves",
+        )
     if lookback is not None and lookback > MAX_LOOKBACK:
         reader.problem(
             LOOKBACK, f"{format_duration(lookback)} exceeds 47h (the API serves 48 hours)"

@@ -7,8 +7,9 @@ deliver -> result).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from shipper_alert.validation import name_problem
 
 TASK_SUCCESS = "success"
 TASK_FAIL = "fail"
@@ -16,9 +17,6 @@ TASK_RUNNING = "running"
 TASK_STATUSES = (TASK_SUCCESS, TASK_FAIL, TASK_RUNNING)
 
 WILDCARD = "*"
-# SLS project names become a DNS label of the request host: lower case, digits, hyphens.
-_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
-_SEGMENT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -72,14 +70,10 @@ class ShipperRef:
         if len(segments) != 3 or not all(segments):
             raise ValueError(f"{text!r} is not project/logstore/shipper")
         project, logstore, shipper = segments
-        if not _PROJECT_NAME.fullmatch(project):
-            raise ValueError(
-                f"{text!r}: project {project!r} is not a valid SLS project name "
-                "(3-63 lower-case letters, digits and hyphens)"
-            )
-        for kind, value in (("logstore", logstore), ("shipper", shipper)):
-            if value != WILDCARD and not _SEGMENT_NAME.fullmatch(value):
-                raise ValueError(f"{text!r}: {kind} {value!r} is not a valid name")
+        for kind, value in (("project", project), ("logstore", logstore), ("shipper", shipper)):
+            problem = None if kind != "project" and value == WILDCARD else name_problem(kind, value)
+            if problem:
+                raise ValueError(f"{text!r}: {problem}")
         return cls(project, logstore, shipper)
 
 

@@ -92,6 +92,14 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}{path}{query}"
 
 
+_USERINFO = re.compile(r"(?<![^\s/'\"])[^\s/@()'\"]+@(?=[A-Za-z0-9\[])")
+
+
+def mask_userinfo(text: str) -> str:
+    """`text` with any `user:password@` before a host replaced by `***@`."""
+    return _USERINFO.sub(MASK + "@", text)
+
+
 def _base64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 

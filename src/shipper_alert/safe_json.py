@@ -21,7 +21,14 @@ _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 class JsonInputError(ValueError):
-    """The text is not JSON this program accepts; the message says why."""
+    """The text is not JSON this program accepts; the message says why.
+
+    `detail` is the decoder's own account of invalid JSON (where it stopped), if any.
+    """
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 def nesting_depth(text: str) -> int:
@@ -54,8 +61,8 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX
         raise JsonInputError(f"nested {depth} levels deep, more than the {max_depth} accepted")
     try:
         return json.loads(text, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise JsonInputError("not valid JSON") from None
+    except (ValueError, RecursionError) as exc:
+        raise JsonInputError("not valid JSON", str(exc) or type(exc).__name__) from None
 
 
 def _no_constant(name: str) -> Any:
