@@ -8,7 +8,7 @@ request)`, which writes whatever a broken or hostile peer would.
 from __future__ import annotations
 
 import contextlib
-import gzip
+import functools
 import json
 import socket
 import threading
@@ -31,16 +31,15 @@ class Request:
 Behaviour = Callable[[socket.socket, Request], None]
 
 
-class HostileServer:
-    def __init__(self, behaviour: Behaviour) -> None:
-        self.behaviour = behaviour
-        self.received: list[Request] = []
+class Listener:
+    """A loopback TCP listener serving each connection in a thread with `_serve(sock)`."""
+
+    def __init__(self) -> None:
         self.stopped = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> HostileServer:
+    def start(self):
         threading.Thread(target=self._accept, daemon=True).start()
         return self
 
@@ -56,6 +55,17 @@ class HostileServer:
             except OSError:
                 return
             threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class HostileServer(Listener):
+    def __init__(self, behaviour: Behaviour) -> None:
+        super().__init__()
+        self.behaviour = behaviour
+        self.received: list[Request] = []
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def _serve(self, sock: socket.socket) -> None:
         with contextlib.suppress(OSError), sock:
@@ -118,10 +128,22 @@ def silent(server_stopped: threading.Event | None = None) -> Behaviour:
     return behave
 
 
+@functools.lru_cache(maxsize=4)
+def _bomb(size: int, coding: str) -> bytes:
+    """`{"a":"000..."}` of `size` zeros compressed, built in 1 MB steps (never held whole)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31 if coding == "gzip" else 15)
+    parts = [packer.compress(b'{"a":"')]
+    block = b"0" * (1 << 20)
+    for _ in range(size >> 20):
+        parts.append(packer.compress(block))
+    parts.append(packer.compress(b"0" * (size & ((1 << 20) - 1)) + b'"}'))
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
 def compressed_bomb(size: int, coding: str = "gzip") -> Behaviour:
-    """A small body that inflates to `size` bytes of JSON-looking zeros."""
-    raw = b'{"a":"' + b"0" * size + b'"}'
-    packed = gzip.compress(raw, 9) if coding == "gzip" else zlib.compress(raw, 9)
+    """A small body that inflates to `size` bytes of JSON-looking zeros (built now)."""
+    packed = _bomb(size, coding)
 
     def behave(sock: socket.socket, request: Request) -> None:
         sock.sendall(response(packed, headers={"Content-Encoding": coding}))

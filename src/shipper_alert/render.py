@@ -5,8 +5,8 @@ macros in `_macros.j2`). A TEMPLATE_DIR may hold files of the same names; they r
 built-in ones and are rendered in a sandboxed environment (they may import the built-in
 macros), within a time budget and an output cap (`shipper_alert.template_guard`). If a
 custom template fails to load or render, or runs away, the built-in one is used and the
-failure is recorded in `Renderer.notes`, which the message then shows; a template that ran
-out of time is not tried again in the same invocation.
+failure is recorded in `Renderer.notes`, which the message then shows; once one ran out of
+time, no custom template is tried again in the same invocation.
 
 `StrictUndefined` makes a typo in a template an error instead of an empty string; HTML
 templates (`*.html.j2`) are autoescaped, other formats use the escaping filter named after
@@ -118,7 +118,9 @@ class Renderer:
         self.timezone = timezone
         self.deadline = deadline
         self.notes: list[str] = []
-        self._runaway: set[str] = set()
+        # Set once a custom template runs out of time: the others are not tried either,
+        # so a TEMPLATE_DIR of runaway templates costs one budget, not one per part.
+        self._custom_off = False
         self._builtin = None
         self._custom = None
 
@@ -162,7 +164,7 @@ class Renderer:
         return env
 
     def _has_custom(self, name: str) -> bool:
-        if name in self._runaway:
+        if self._custom_off:
             return False
         return self.template_dir is not None and (self.template_dir / name).is_file()
 
@@ -190,7 +192,7 @@ class Renderer:
                 return render_within(template, context, self._budget()).strip()
             except Exception as exc:  # any template error: fall back, never lose the alert
                 if isinstance(exc, RenderBudgetExceeded):
-                    self._runaway.add(name)
+                    self._custom_off = True
                 reason = one_line(SecretScrubber.scrub(str(exc)))[:300]
                 note = (
                     f"custom template {name} failed ({type(exc).__name__}: {reason}); built-in used"

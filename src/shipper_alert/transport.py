@@ -65,17 +65,21 @@ class _Watch:
             self._connections.append(connection)
             cancelled = self.cancelled
         if cancelled:
-            _shutdown(connection)
+            shutdown_socket(connection)
 
     def cancel(self) -> None:
         with self._lock:
             self.cancelled = True
             connections = list(self._connections)
         for connection in connections:
-            _shutdown(connection)
+            shutdown_socket(connection)
 
 
-def _shutdown(holder: Any) -> None:
+def shutdown_socket(holder: Any) -> None:
+    """Shut down `holder.sock` (a connection, an smtplib client) from any thread.
+
+    Unlike close(), this takes no lock a blocked reader holds, and wakes that reader.
+    """
     sock = getattr(holder, "sock", None)
     if isinstance(sock, socket.socket):
         with contextlib.suppress(OSError):

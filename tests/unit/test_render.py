@@ -137,17 +137,21 @@ def test_a_runaway_custom_template_falls_back_within_its_budget(
     assert renderer.notes[0].endswith("; built-in used")
 
 
-def test_a_template_that_ran_out_of_time_is_not_tried_again(tmp_path, monkeypatch):
+def test_after_a_template_ran_out_of_time_no_custom_one_is_tried(tmp_path, monkeypatch):
     monkeypatch.setattr("shipper_alert.template_guard.RENDER_SECONDS", 0.2)
     (tmp_path / "text.subject.j2").write_text(
         "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"
     )
+    (tmp_path / "text.body.j2").write_text("CUSTOM BODY")
     renderer = Renderer(tmp_path, timezone.utc)
     view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
     renderer.render("text.subject.j2", view=view)
     started = time.monotonic()
     renderer.render("text.subject.j2", view=view)
+    body = renderer.render("text.body.j2", view=view)
     assert time.monotonic() - started < 0.2
+    assert "CUSTOM BODY" not in body
+    assert "t-1" in body  # the built-in body
     assert len(renderer.notes) == 1
 
 

@@ -395,7 +395,8 @@ class EmailNotifier(Notifier):
                 timeout,
                 # Each read's own timeout fires first, so a silent server says so.
                 lambda: self._smtp_session(message, recipients, timeout * 0.9, session),
-                cancel=lambda: self._discard(session.get("client")),
+                # Not client.close(): it waits for the lock the blocked reader holds.
+                cancel=lambda: transport.shutdown_socket(session.get("client")),
                 what="SMTP session",
             )
         except transport.ExchangeTimeout as exc:
@@ -413,13 +414,19 @@ class EmailNotifier(Notifier):
         context = self._ssl_context or ssl.create_default_context()
         client: smtplib.SMTP | None = None
         try:
+            # Connected after the client is handed to the watchdog, so that a greeting
+            # trickled byte by byte can be cut off too.
             if s.smtp_security == "ssl":
                 client = smtplib.SMTP_SSL(
-                    host, port, local_hostname=EHLO_NAME, timeout=timeout, context=context
+                    local_hostname=EHLO_NAME, timeout=timeout, context=context
                 )
             else:
-                client = smtplib.SMTP(host, port, local_hostname=EHLO_NAME, timeout=timeout)
+                client = smtplib.SMTP(local_hostname=EHLO_NAME, timeout=timeout)
             session["client"] = client
+            client._host = host
+            code, greeting = client.connect(host, port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             client.ehlo()
             if s.smtp_security == "starttls":
                 if not client.has_extn("starttls"):
