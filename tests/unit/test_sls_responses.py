@@ -156,7 +156,16 @@ REJECTED = [
     (
         "nested 1,000 deep",
         b"[" * 1000 + b"]" * 1000,
-        P + 'is nested 1000 levels deep, more than the 32 accepted: "' + "[" * 200 + '"...',
+        P + 'is nested more than 32 levels deep: "' + "[" * 200 + '"...',
+    ),
+    (
+        "nested 33 deep",
+        b'{"total": 1, "tasks": ' + b"[" * 32 + b"]" * 32 + b"}",
+        P
+        + 'is nested 33 levels deep, more than the 32 accepted: "{\\"total\\": 1, \\"tasks\\": '
+        + "[" * 32
+        + "]" * 32
+        + '}"',
     ),
     ("NaN", b'{"total": NaN}', P + 'is not valid JSON: "{\\"total\\": NaN}"'),
     ("array", b"[]", P + "is an array, expected a JSON object"),
