@@ -96,3 +96,13 @@ def test_run_within_cancels_and_reports_the_overrun():
         )
     assert cancelled == [1]
     assert transport.run_within(1.0, lambda: 42) == 42
+
+
+def test_a_dns_lookup_that_never_returns_is_cut_off_at_the_deadline(monkeypatch):
+    # A resolver that hangs: nothing on a socket to time out, only the watchdog helps.
+    monkeypatch.setattr("socket.getaddrinfo", lambda *args, **kwargs: time.sleep(30))
+    session = transport.new_session()
+    started = time.monotonic()
+    with pytest.raises(transport.ExchangeTimeout, match="POST exchange did not finish within"):
+        transport.exchange(session, "POST", "http://slow-dns.invalid/x", seconds=0.5, max_bytes=100)
+    assert time.monotonic() - started < 1.0
