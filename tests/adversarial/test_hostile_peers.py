@@ -46,7 +46,15 @@ SLACK_TOKEN = "slack-path-token-0123456789"
 WEBHOOK_TOKEN = "webhook-path-token-987654321"
 SMTP_PASSWORD = "smtp-pass-adv-0042"
 SMTP_USER = "alerts@adv.example"
-SECRETS = (ACCESS_KEY_SECRET, SECURITY_TOKEN, SLACK_TOKEN, WEBHOOK_TOKEN, SMTP_PASSWORD)
+ACCESS_KEY_ID = "AKIDadversarial01"  # not secret, but never printed whole either
+SECRETS = (
+    ACCESS_KEY_SECRET,
+    SECURITY_TOKEN,
+    SLACK_TOKEN,
+    WEBHOOK_TOKEN,
+    SMTP_PASSWORD,
+    ACCESS_KEY_ID,
+)
 
 
 def forms(value: str) -> list[str]:
@@ -146,7 +154,7 @@ def run_case(case: Case, tmp_path: Path) -> dict[str, Any]:
             "TMPDIR": str(tmp_path),
             "SLS_ENDPOINT": sls.url,
             "SHIPPERS": shippers,
-            "ALIBABA_CLOUD_ACCESS_KEY_ID": "AKIDadversarial01",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
             "ALIBABA_CLOUD_SECURITY_TOKEN": SECURITY_TOKEN,
             "WEBHOOK_URL": good_chat.webhook_url,

@@ -32,6 +32,7 @@ import requests
 from shipper_alert import transport
 from shipper_alert.budget import Deadline, backoff_delay
 from shipper_alert.models import TASK_STATUSES
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.sls import signing
 from shipper_alert.sls.credentials import Credentials
 from shipper_alert.sls.endpoint import Endpoint
@@ -141,6 +142,8 @@ class SlsClient:
             raise ValueError(f"pool_size must be at least 1, not {pool_size}")
         self.endpoint = endpoint if isinstance(endpoint, Endpoint) else Endpoint.parse(endpoint)
         self._credentials = credentials
+        # Not a secret, yet never printed whole: an SLS error may quote it back.
+        SecretScrubber.register(credentials.access_key_id)
         self._deadline = deadline
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
