@@ -1,5 +1,5 @@
-"""Rules for values that pass a type check but can never work: names SLS refuses, header
-values http.client cannot send, instants and durations past any sane range.
+"""Rules for values that pass a type check but can never work: names SLS refuses,
+credentials http.client cannot send in a header, instants and durations past any sane range.
 
 Each function returns a problem sentence, or None when the value is fine, so that config
 collects every problem and events raise the first.
@@ -45,9 +45,6 @@ NAME_KINDS = tuple(_NAME_RULES)
 # Access keys and STS tokens are printable ASCII; they travel in headers (Authorization,
 # x-acs-security-token), where http.client refuses line breaks and encodes Latin-1 only.
 _CREDENTIAL = re.compile(r"[\x21-\x7e]+")
-# Any other header value: Latin-1 without control characters (RFC 9110 §5.5,
-# https://www.rfc-editor.org/rfc/rfc9110#section-5.5).
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 # Epoch seconds of 9999-12-31T23:59:59Z, the last instant `datetime` can show.
 MAX_EPOCH = 253_402_300_799
@@ -71,14 +68,6 @@ def credential_problem(value: str) -> str | None:
     return (
         "holds a character an HTTP header cannot carry (only printable ASCII, no spaces or"
         " line breaks: was it pasted with one?)"
-    )
-
-
-def header_value_problem(value: str) -> str | None:
-    if _HEADER_VALUE.fullmatch(value):
-        return None
-    return (
-        "holds a control character or a character outside Latin-1, which HTTP headers cannot carry"
     )
 
 
