@@ -68,6 +68,17 @@ def reordering(window_start: int, count: int = 700) -> Behaviour:
     return behave
 
 
+def distinct_long_messages(window_start: int, count: int = 300, size: int = 10_000) -> Behaviour:
+    """`count` failed tasks, each with its own message of `size` characters."""
+    tasks = [task(n, window_start, f"E{n:04d} " + f"m{n:04d} " * (size // 6)) for n in range(count)]
+
+    def behave(sock: socket.socket, request: Request) -> None:
+        offset = int(query(request)["offset"])
+        sock.sendall(page(tasks[offset : offset + 500], total=count))
+
+    return behave
+
+
 def offset_ignoring(window_start: int) -> Behaviour:
     tasks = [task(n, window_start) for n in range(500)]
 

@@ -81,6 +81,8 @@ class Case:
     templates: dict[str, str] = field(default_factory=dict)
     bad_error: str | None = None  # expected error code of shipper `bad`
     failing_channel: str | None = None  # the channel expected undelivered
+    slack_works: bool = False  # add a working Slack stand-in, expected delivered
+    bad_failed: int | None = None  # failed tasks expected reported for shipper `bad`
 
 
 NESTED = b"[" * 1000 + b"]" * 1000
@@ -101,6 +103,12 @@ CASES = [
     Case("SLS never answers", lambda w: silent(), bad_error="Timeout"),
     Case("SLS ignores offset", peers.offset_ignoring, bad_error="BadResponse"),
     Case("SLS reorders pages", peers.reordering, bad_error="IncompleteRead"),
+    Case(
+        "SLS 300 distinct 10 KB messages",
+        peers.distinct_long_messages,
+        slack_works=True,
+        bad_failed=300,
+    ),
     Case(
         "SLS echoes the STS token",
         lambda w: peers.sls_echoing_secrets,
@@ -176,10 +184,11 @@ def run_case(case: Case, tmp_path: Path) -> dict[str, Any]:
                 SMTP_USERNAME=SMTP_USER,
                 SMTP_PASSWORD=SMTP_PASSWORD,
             )
-        if case.templates:
+        if case.templates or case.slack_works:
             slack_ok = SlackStandIn(path=f"/services/T0/B0/{SLACK_TOKEN}").start()
             servers.append(slack_ok)
             env["SLACK_WEBHOOK_URL"] = slack_ok.webhook_url
+        if case.templates:
             folder = tmp_path / "templates"
             folder.mkdir()
             for name, source in case.templates.items():
@@ -221,13 +230,17 @@ def test_a_hostile_peer_cannot_crash_hang_bloat_or_leak(case: Case, tmp_path, ad
     assert by_name["good"]["failedTaskIds"] == ["task-00000"]
     if case.bad_error:
         assert by_name["bad"]["error"]["code"] == case.bad_error
+    if case.bad_failed is not None:
+        assert by_name["bad"]["error"] is None
+        assert len(set(by_name["bad"]["failedTaskIds"])) == case.bad_failed
     channels = {n["channel"]: n for n in result["notifications"]}
     assert channels["webhook"]["delivered"] is True  # the other channel went out
     assert len(outcome["delivered"]) == 1
     if case.failing_channel:
         assert channels[case.failing_channel]["delivered"] is False
-    elif case.templates:
+    if case.templates or case.slack_works:
         assert channels["slack"]["delivered"] is True, channels["slack"]
+    if case.templates:
         assert "custom template" in outcome["stderr"]
     assert result["ok"] is False or not (case.bad_error or case.failing_channel)
     everything = outcome["stdout"] + outcome["stderr"] + "".join(outcome["delivered"])
