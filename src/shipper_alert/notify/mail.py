@@ -36,7 +36,9 @@ SMTP (§3.1):
 - an `ssl.create_default_context()` is ALWAYS passed: without one smtplib verifies
   neither the certificate nor the host name;
 - `timeout=` on the connection, which smtplib applies to the connect and to every read
-  and write (it blocks forever without);
+  and write (it blocks forever without), and the whole session (and each SES call) under
+  `transport.run_within`, whose watchdog shuts the socket down at the attempt's deadline:
+  a server trickling its replies byte by byte trips no read timeout;
 - AUTH (LOGIN/PLAIN, whatever smtplib and the server agree on) only when SMTP_USERNAME
   is set; the EHLO name is `localhost` (as Alertmanager's default), because smtplib's
   default, `socket.getfqdn()`, is a DNS lookup no timeout bounds.
