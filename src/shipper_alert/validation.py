@@ -7,8 +7,9 @@ collects every problem and events raise the first.
 SLS naming rules (https://www.alibabacloud.com/help/en/sls/product-overview/limits-on-names
 "Naming conventions"): a project is 3-63 lower-case letters, digits and hyphens, starting
 and ending with a letter or digit; a logstore 2-63 lower-case letters, digits, hyphens and
-underscores, the same ends; an export job 2-64 of those (CreateOSSExport,
-https://www.alibabacloud.com/help/en/sls/developer-reference/api-sls-2020-12-30-createossexport).
+underscores, the same ends; an export job 2-64 of those, upper case too (CreateOSSExport,
+https://www.alibabacloud.com/help/en/sls/developer-reference/api-sls-2020-12-30-createossexport;
+the 2020-12-30 models' own examples use upper case).
 Legacy shipper names are not documented: they get the logstore alphabet plus upper case and
 inner dots, up to 128, so that no name SLS might hold is refused while `-l`, `..` and
 `.hidden` (option-, path- and dot-file-like) are.
@@ -35,9 +36,8 @@ _NAME_RULES = {
         " ending with a letter or digit",
     ),
     "job": (
-        re.compile(r"[a-z0-9][a-z0-9_-]{0,62}[a-z0-9]"),
-        "2-64 lower-case letters, digits, hyphens and underscores, starting and ending with"
-        " a letter or digit",
+        re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}[A-Za-z0-9]"),
+        "2-64 letters, digits, hyphens and underscores, starting and ending with a letter or digit",
     ),
 }
 NAME_KINDS = tuple(_NAME_RULES)

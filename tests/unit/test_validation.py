@@ -34,7 +34,7 @@ def test_names_sls_accepts(kind, name):
         ("shipper", ".."),
         ("shipper", "a..b"),
         ("shipper", "x/y"),
-        ("job", "Job1"),
+        ("job", "-job1"),
         ("job", "j" * 65),
     ],
 )
