@@ -6,11 +6,12 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from tests import hostile
 
 from shipper_alert.budget import Deadline
 from shipper_alert.config import inspect_settings
 from shipper_alert.handler import run
-from shipper_alert.heartbeat import ping
+from shipper_alert.heartbeat import MAX_REPLY_BYTES, HeartbeatResult, ping
 from shipper_alert.redact import Secret
 from shipper_alert_dev.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
 from shipper_alert_dev.standins.base import Reply
@@ -197,3 +198,16 @@ def test_an_alert_label_on_several_lines_is_refused():
     assert list(inspect_settings({**BASE, "ALERT_LABEL": "a\nb"}).problems) == [
         "ALERT_LABEL: must be one line of at most 64 characters"
     ]
+
+
+def test_a_heartbeat_reply_that_never_ends_is_cut_at_the_cap():
+    server = hostile.HostileServer(hostile.endless()).start()
+    try:
+        result = ping(Secret(f"http://127.0.0.1:{server.port}/ping/tok"), Deadline(60))
+    finally:
+        server.stop()
+    assert result == HeartbeatResult(
+        False,
+        f"heartbeat (http://127.0.0.1:{server.port}/ping/***): reply larger than the"
+        f" {MAX_REPLY_BYTES} bytes accepted",
+    )
