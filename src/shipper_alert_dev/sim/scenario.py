@@ -42,6 +42,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import math
 import os
 import re
 import threading
@@ -213,9 +214,13 @@ class TaskSpec:
         # order is not defined, so clients must not rely on one).
         self.order_key = hashlib.sha1(id.encode("utf-8"), usedforsecurity=False).hexdigest()
 
+    # Bumped by every state change of any task, so that cached views never go stale.
+    changes = 0
+
     def add_state(self, state: TaskState) -> None:
         """Insert a state change; among changes at the same instant the latest added wins."""
         bisect.insort_right(self.history, state, key=lambda s: s.at)
+        TaskSpec.changes += 1
 
     def view(self, now: float) -> TaskView | None:
         if now < self.created:
@@ -276,22 +281,36 @@ class ShipperSpec:
         self.name = name
         self.tasks: dict[str, TaskSpec] = {}
         self._ordered: list[TaskSpec] = []
+        self._added = 0
+        self._cached: tuple[tuple[int, int, int, int, int], list[TaskView]] | None = None
 
     def add_task(self, task: TaskSpec) -> TaskSpec:
         if task.id in self.tasks:
             raise ScenarioError([f"task id {task.id!r} appears twice in shipper {self.name!r}"])
         self.tasks[task.id] = task
         bisect.insort_right(self._ordered, task, key=lambda t: t.order_key)
+        self._added += 1
         return task
 
     def views(self, now: float, start: int, end: int) -> list[TaskView]:
-        """Tasks visible at `now` created in [start, end] (both ends included), API order."""
+        """Tasks visible at `now` created in [start, end] (both ends included), API order.
+
+        Every instant of a task is a whole second, so the views at `now` are those at its
+        whole second; the last list is kept for the pages that follow within that second
+        (without it, paging through N tasks costs the simulator N * N / 500 task views).
+        """
+        second = math.floor(now)
+        key = (second, start, end, self._added, TaskSpec.changes)
+        cached = self._cached
+        if cached is not None and cached[0] == key:
+            return cached[1]
         found = []
         for task in self._ordered:
             if start <= task.created <= end:
-                view = task.view(now)
+                view = task.view(second)
                 if view is not None:
                     found.append(view)
+        self._cached = (key, found)
         return found
 
     def __repr__(self) -> str:
