@@ -67,12 +67,17 @@ def scenario(shippers: int, tasks: int) -> dict:
 
 
 @contextmanager
-def simulator(scenario_data: dict, folder: Path) -> Iterator[str]:
-    """The simulator in its own process, so its CPU and memory are not ours; the endpoint."""
+def simulator(scenario_data: dict, folder: Path, now: int | None = None) -> Iterator[str]:
+    """The simulator in its own process, so its CPU and memory are not ours; the endpoint.
+
+    With `now`, its clock stands still there: every program then reads the same pages,
+    which the simulator serialises once (else its own CPU, not the client's, sets the pace).
+    """
     path = folder / "bench.json"
     path.write_text(json.dumps(scenario_data))
+    frozen = [] if now is None else ["--now", str(now), "--frozen"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "shipper_alert", "sim", "--scenario", str(path)],
+        [sys.executable, "-m", "shipper_alert", "sim", "--scenario", str(path), *frozen],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -102,14 +107,15 @@ def child(mode: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def window() -> tuple[int, int]:
-    end = int(time.time()) - 60
+def window(now: int) -> tuple[int, int]:
+    end = now - 60
     return end - 300, end
 
 
 def check_case(shippers: int, tasks: int, folder: Path) -> dict:
-    with simulator(scenario(shippers, tasks), folder) as endpoint:
-        start, end = window()
+    now = int(time.time())
+    with simulator(scenario(shippers, tasks), folder, now) as endpoint:
+        start, end = window(now)
         args = ("--endpoint", endpoint, "--start", str(start), "--end", str(end))
         args += ("--workers", str(WORKERS))
         raw = child("raw", *args)
@@ -135,8 +141,12 @@ def check_case(shippers: int, tasks: int, folder: Path) -> dict:
 
 
 def profile(case: tuple[int, int], out: Path) -> int:
-    with tempfile.TemporaryDirectory() as folder, simulator(scenario(*case), Path(folder)) as url:
-        start, end = window()
+    now = int(time.time())
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        simulator(scenario(*case), Path(folder), now) as url,
+    ):
+        start, end = window(now)
         args = ("--endpoint", url, "--start", str(start), "--end", str(end))
         subprocess.run(
             [sys.executable, str(RUN), "ours", *args, "--profile", str(out.resolve())],

@@ -47,7 +47,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,6 +283,7 @@ class ShipperSpec:
         self._ordered: list[TaskSpec] = []
         self._added = 0
         self._cached: tuple[tuple[int, int, int, int, int], list[TaskView]] | None = None
+        self._pages: tuple[tuple[int, int, int, int, int], dict[Any, bytes]] | None = None
 
     def add_task(self, task: TaskSpec) -> TaskSpec:
         if task.id in self.tasks:
@@ -300,7 +301,7 @@ class ShipperSpec:
         (without it, paging through N tasks costs the simulator N * N / 500 task views).
         """
         second = math.floor(now)
-        key = (second, start, end, self._added, TaskSpec.changes)
+        key = self._views_key(now, start, end)
         cached = self._cached
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -312,6 +313,23 @@ class ShipperSpec:
                     found.append(view)
         self._cached = (key, found)
         return found
+
+    def page(
+        self, now: float, start: int, end: int, extra: Any, build: Callable[[list[TaskView]], bytes]
+    ) -> bytes:
+        """The body `build` makes of `views(now, start, end)`, kept like the views (per
+        `extra`, the rest of the request), so that a page asked again costs nothing."""
+        key = self._views_key(now, start, end)
+        pages = self._pages
+        if pages is None or pages[0] != key:
+            pages = self._pages = (key, {})
+        body = pages[1].get(extra)
+        if body is None:
+            body = pages[1][extra] = build(self.views(now, start, end))
+        return body
+
+    def _views_key(self, now: float, start: int, end: int) -> tuple[int, int, int, int, int]:
+        return (math.floor(now), start, end, self._added, TaskSpec.changes)
 
     def __repr__(self) -> str:
         return f"ShipperSpec({self.name!r}, {len(self.tasks)} tasks)"
