@@ -80,9 +80,19 @@ def _sdk_failed(client, name: str, start: int, end: int) -> int:
     )
 
 
+def _sdk_names(client) -> list[str]:
+    """Every shipper: `list_shipper` answers one page (100 by default, 500 at most)."""
+    names: list[str] = []
+    while True:
+        page = client.list_shipper(PROJECT, LOGSTORE, len(names), PAGE_SIZE).get_shipper()
+        names.extend(page)
+        if len(page) < PAGE_SIZE:
+            return names
+
+
 def sdk(args: argparse.Namespace) -> dict:
     client = _sdk_client()
-    names = client.list_shipper(PROJECT, LOGSTORE).get_shipper()
+    names = _sdk_names(client)
     return {"failed": sum(_sdk_failed(client, n, args.start, args.end) for n in names)}
 
 
@@ -94,7 +104,7 @@ def sdk_pool(args: argparse.Namespace) -> dict:
             local.client = _sdk_client()
         return _sdk_failed(local.client, name, args.start, args.end)
 
-    names = _sdk_client().list_shipper(PROJECT, LOGSTORE).get_shipper()
+    names = _sdk_names(_sdk_client())
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         return {"failed": sum(pool.map(failed_of, names))}
 
