@@ -17,7 +17,7 @@ from typing import Protocol
 
 from shipper_alert.config import Rules
 from shipper_alert.evaluate import WindowEvaluator, stall_in_window
-from shipper_alert.models import WILDCARD, ShipperRef, Task, Window
+from shipper_alert.models import FIELD_CREATE_TIME, WILDCARD, ShipperRef, Window
 from shipper_alert.reminders import ReminderState
 from shipper_alert.report import ErrorInfo, RetryOutcome, ShipperReport
 from shipper_alert.sls.errors import SlsError
@@ -30,7 +30,7 @@ RETENTION_MARGIN = 300
 
 
 class TaskPageLike(Protocol):
-    tasks: list[Task]
+    records: list[dict]  # validated task records (shipper_alert.models)
 
 
 class ShipperReader(Protocol):
@@ -79,7 +79,7 @@ def _read_shipper(
         for page in client.iter_task_pages(
             ref.project, ref.logstore, ref.shipper, span.start, span.end
         ):
-            evaluator.add(page.tasks)
+            evaluator.add_records(page.records)
         newest = evaluator.newest_create_time
         oldest = oldest_fetchable(now)
         if rules.stall_timeout is not None and newest is None and span.start > oldest:
@@ -126,9 +126,10 @@ def _read_shipper(
 def _newest_create_time(client: ShipperReader, ref: ShipperRef, start: int, end: int) -> int | None:
     newest: int | None = None
     for page in client.iter_task_pages(ref.project, ref.logstore, ref.shipper, start, end):
-        for task in page.tasks:
-            if task.create_time < end and (newest is None or task.create_time > newest):
-                newest = task.create_time
+        for record in page.records:
+            created = record[FIELD_CREATE_TIME]
+            if created < end and (newest is None or created > newest):
+                newest = created
     return newest
 
 

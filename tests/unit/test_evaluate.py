@@ -14,8 +14,13 @@ def task(task_id, status, create, finish=0, message="", code=None):
 
 
 def verdict(tasks, **rules):
+    """The verdict on `tasks`, which must be the same whether given as Tasks or as records."""
+    tasks = list(tasks)
     evaluator = WindowEvaluator(W, Rules(**rules))
     evaluator.add(tasks)
+    from_records = WindowEvaluator(W, Rules(**rules))
+    from_records.add_records([t.to_record() for t in tasks])
+    assert from_records.verdict() == evaluator.verdict()
     return evaluator.verdict()
 
 

@@ -205,9 +205,9 @@ class SlsClient:
                 page = parse_task_page(reply.body, offset=offset, request_id=reply.request_id)
                 _check_total(api, page.total, reply.request_id)
                 yield page
-                if not page.tasks:
+                if not page.records:
                     return
-                offset += len(page.tasks)
+                offset += len(page.records)
                 if offset >= page.total:
                     return
             raise _too_many_pages(api)
