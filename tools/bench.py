@@ -259,6 +259,7 @@ def table(figures: dict) -> str:
     lines = [
         f"checks at {LATENCY * 1000:.0f} ms a request, {WORKERS} workers"
         f" (load average {figures['load']})",
+        "",
         "| shippers x tasks | requests | floor s | ours s | ours/floor | SDK serial/ours"
         " | SDK pool/ours | RSS MiB ours / SDK / pool |",
         "|---|---|---|---|---|---|---|---|",
