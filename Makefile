@@ -5,8 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEPLOY_STAMP := $(VENV)/.deploy-installed
+# make demo installs only requirements-demo.txt (seconds) and runs from src/.
+DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: test lint demo package bench clean deploy invoke
+.PHONY: test test-fast lint demo package bench clean deploy invoke
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,12 +23,22 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-demo: $(STAMP)
-	$(BIN)/python -m shipper_alert_dev.demo
+# The inner loop: everything but the tests marked slow (the simulated day, the FC package).
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow"
+
+$(DEMO_STAMP): requirements.txt requirements-demo.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	PYTHONPATH=src $(BIN)/python -m shipper_alert_dev.demo
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
 
+# Needs FC's Python 3.10 to compile the bytecode: FC_PYTHON, python3.10 on PATH or pyenv's.
 package: $(STAMP)
 	$(BIN)/python tools/package.py
 

@@ -1,8 +1,11 @@
-"""Builders of reports and findings for tests of rendering and channels."""
+"""Builders of reports and findings for tests of rendering and channels, and of scenarios."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timezone
+from typing import Any
 
 from shipper_alert.evaluate import FailedTask, Stall, StuckTask
 from shipper_alert.models import ShipperRef, Window
@@ -90,3 +93,46 @@ HOSTILE_MESSAGES = (
     "&amp; & < > \" '",
     "中文错误信息" * 700,  # 4.2 KB of CJK text, 3 bytes a character
 )
+
+
+def one_shipper_scenario(key_id: str, secret: str, token: str, tasks: list[dict]) -> dict:
+    """A simulator scenario: these credentials and proj-a/logs/to-oss with `tasks`."""
+    shipper_spec = {"name": "to-oss", "tasks": tasks}
+    return {
+        "credentials": [{"accessKeyId": key_id, "accessKeySecret": secret, "securityToken": token}],
+        "projects": [
+            {"name": "proj-a", "logstores": [{"name": "logs", "shippers": [shipper_spec]}]}
+        ],
+    }
+
+
+def sim_scenario(
+    shippers: dict[str, list[dict[str, Any]]],
+    project: str = "proj-a",
+    logstore: str = "logs",
+    **top: Any,
+) -> dict[str, Any]:
+    """A simulator scenario of one logstore: shipper name -> its task dicts."""
+    return {
+        **top,
+        "projects": [
+            {
+                "name": project,
+                "logstores": [
+                    {
+                        "name": logstore,
+                        "shippers": [{"name": n, "tasks": t} for n, t in shippers.items()],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def modules_loaded_by(code: str, names: tuple[str, ...]) -> list[str]:
+    """Which of `names` are in sys.modules after a fresh interpreter runs `code`."""
+    probe = f"{code}\nimport sys\nprint(','.join(n for n in {names!r} if n in sys.modules))"
+    out = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    return [name for name in out.strip().split(",") if name]

@@ -1,4 +1,7 @@
-"""`make deploy` and `make invoke`: shipper-alert on Function Compute 2.0 with aliyun-fc2 2.5.2.
+"""`make deploy` and `make invoke`: shipper-alert on Function Compute 2.0 or 3.0.
+
+FC 2.0 through aliyun-fc2 2.5.2 (this file); FC 3.0 (FC_VERSION=3) through
+alibabacloud-fc20230330 (shipper_alert_dev.deploy.fc3). Both read template.yml.
 
     python tools/fc.py deploy [--template template.yml] [--skip-config-check]
     python tools/fc.py invoke [--template template.yml]
@@ -11,7 +14,10 @@ what differs and duplicates nothing. The function's environment becomes exactly
 template.yml's EnvironmentVariables with the overrides below merged over them; variables
 with an empty value are left out (an empty variable counts as unset). Before any request
 the merged environment is checked the way the function checks it (shipper_alert.config);
-`--skip-config-check` deploys it anyway.
+`--skip-config-check` deploys it anyway. So do the deployment's own checks
+(shipper_alert_dev.deploy.checks): the timer's period equals CHECK_INTERVAL, SHIPPERS is
+not the template's placeholder; and the role policy printed is derived from the
+environment (least privilege).
 
 `invoke` invokes the deployed function once, synchronously, with `x-fc-log-type: Tail` and
 the event in EVENT (default `{"dryRun": true}`, a check that sends nothing), and prints the
@@ -19,6 +25,7 @@ result JSON and the last 4 KB of the function's logs. Exit status 1 when the fun
 failed (X-Fc-Error-Type) or its result says `"ok": false`.
 
 Variables, all read and checked before any request (every problem at once, exit status 2):
+  FC_VERSION              2 (default) or 3
   FC_ENDPOINT             https://<account>.<region>.fc.aliyuncs.com; http:// only to loopback
   FC_ACCOUNT_ID, FC_REGION  build FC_ENDPOINT when it is unset
   ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN
@@ -69,10 +76,11 @@ from typing import Any, TextIO
 
 import yaml
 
-from shipper_alert import config as function_config
+from shipper_alert import envfile
 from shipper_alert.config import (
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
+    KNOWN_VARIABLES,
     SECRET_VARIABLES,
     SECURITY_TOKEN,
     TEMPLATE_DIR,
@@ -80,6 +88,14 @@ from shipper_alert.config import (
     is_loopback_host,
 )
 from shipper_alert.redact import MASK, Secret, SecretScrubber
+from shipper_alert.variables import CONTRACT_VARIABLES, suggestion
+from shipper_alert_dev.deploy import fc3, upsert
+from shipper_alert_dev.deploy.checks import (
+    placeholder_problems,
+    policy_lines,
+    role_policy,
+    timer_problems,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TEMPLATE = ROOT / "template.yml"
@@ -89,6 +105,7 @@ FC_ENDPOINT = "FC_ENDPOINT"
 FC_ACCOUNT_ID = "FC_ACCOUNT_ID"
 FC_REGION = "FC_REGION"
 FC_ROLE_ARN = "FC_ROLE_ARN"
+FC_VERSION = "FC_VERSION"  # 2 (the 2016-08-15 API, aliyun-fc2) or 3 (2023-03-30)
 ENV_FILE = "SHIPPER_ALERT_ENV_FILE"
 ENV_PREFIX = "FC_ENV_"
 EVENT = "EVENT"
@@ -105,14 +122,7 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 AWS_VARIABLES = frozenset(
     {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"}
 )
-FUNCTION_VARIABLES = (
-    frozenset(
-        value
-        for name, value in vars(function_config).items()
-        if name.isupper() and isinstance(value, str) and re.fullmatch(r"[A-Z][A-Z0-9_]*", value)
-    )
-    | AWS_VARIABLES
-)
+FUNCTION_VARIABLES = KNOWN_VARIABLES | CONTRACT_VARIABLES | AWS_VARIABLES
 SECRET_FUNCTION_VARIABLES = SECRET_VARIABLES | {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 
 SERVICE_TYPE = "Aliyun::Serverless::Service"
@@ -139,7 +149,6 @@ ASYNC_KEYS = {
 _ROLE_ARN = re.compile(r"acs:ram::\d+:role/[A-Za-z0-9_.@-]+", re.IGNORECASE)
 _FC_HOST = re.compile(r"\d+\.([a-z0-9-]+?)(?:-internal)?\.fc\.aliyuncs\.com")
 _REGION = re.compile(r"[a-z]{2,}-[a-z0-9-]+")
-_ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)")
 
 HINTS = {
     "SignatureNotMatch": f"check {ACCESS_KEY_ID} and {ACCESS_KEY_SECRET}",
@@ -180,6 +189,7 @@ class Target:
     access_key_id: str
     access_key_secret: Secret = field(repr=False)
     security_token: Secret | None = field(repr=False)
+    version: int = 2
 
     @property
     def shown_key(self) -> str:
@@ -245,9 +255,14 @@ def read_target(environ: Mapping[str, str]) -> tuple[Target | None, list[str]]:
         problems.append(f"{ACCESS_KEY_ID}: not set (the key that deploys and invokes)")
     if secret is None:
         problems.append(f"{ACCESS_KEY_SECRET}: not set")
+    version_text = _value(environ, FC_VERSION) or "2"
+    if version_text not in ("2", "3"):
+        problems.append(
+            f"{FC_VERSION}: {version_text!r} is not 2 or 3 (Function Compute 2.0 or 3.0)"
+        )
     if problems or endpoint is None or key_id is None or secret is None:
         return None, problems
-    return Target(endpoint, region, key_id, secret, token), []
+    return Target(endpoint, region, key_id, secret, token, int(version_text)), []
 
 
 # -- reading template.yml --------------------------------------------------------------------
@@ -465,37 +480,20 @@ class Variable:
         return MASK if self.secret else self.value
 
 
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
+def _not_read(name: str) -> str:
+    return f"{name} is not a variable shipper-alert reads{suggestion(name, FUNCTION_VARIABLES)}"
 
 
 def read_env_file(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
     """NAME=value lines (`export ` and quotes allowed, `#` comments); never echoes a value."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return [], [f"{ENV_FILE}: {path} cannot be read ({exc.strerror})"]
-    except UnicodeDecodeError:
-        return [], [f"{ENV_FILE}: {path} is not UTF-8 text"]
-    pairs, problems = [], []
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+    lines, problems = envfile.read_env_file(path)
+    problems = [f"{ENV_FILE}: {problem}" for problem in problems]
+    pairs = []
+    for line in lines:
+        if line.name not in FUNCTION_VARIABLES:
+            problems.append(f"{ENV_FILE}: line {line.number}: {_not_read(line.name)}")
             continue
-        match = _ENV_LINE.fullmatch(stripped)
-        if match is None:
-            problems.append(f"{ENV_FILE}: line {number} is not NAME=value")
-            continue
-        name, value = match.group(1), _unquote(match.group(2))
-        if name not in FUNCTION_VARIABLES:
-            problems.append(
-                f"{ENV_FILE}: line {number}: {name} is not a variable shipper-alert reads"
-            )
-            continue
-        pairs.append((name, value))
+        pairs.append((line.name, line.value))
     return pairs, problems
 
 
@@ -505,7 +503,7 @@ def merge_environment(
     """template.yml's variables, then the env file's, then FC_ENV_<NAME>: the last one wins."""
     merged = {name: Variable(name, value, "template.yml") for name, value in template.items()}
     problems = [
-        f"template.yml EnvironmentVariables: {name} is not a variable shipper-alert reads"
+        f"template.yml EnvironmentVariables: {_not_read(name)}"
         for name in sorted(set(template) - FUNCTION_VARIABLES)
     ]
     env_file = _value(environ, ENV_FILE)
@@ -519,7 +517,7 @@ def merge_environment(
             continue
         name = key[len(ENV_PREFIX) :]
         if name not in FUNCTION_VARIABLES:
-            problems.append(f"{key}: {name} is not a variable shipper-alert reads")
+            problems.append(f"{key}: {_not_read(name)}")
             continue
         merged[name] = Variable(name, environ[key], key)
     for variable in merged.values():
@@ -555,6 +553,7 @@ class Plan:
     role: str
     environment: dict[str, Variable]
     warnings: list[str]
+    policy: dict[str, Any] = field(default_factory=dict)  # what the role must allow
 
     @property
     def env_values(self) -> dict[str, str]:
@@ -574,7 +573,7 @@ def plan_deployment(
     if role is None:
         problems.append(
             f"{FC_ROLE_ARN}: not set, and template.yml's service has no Role: give the ARN of a "
-            "RAM role that fc.aliyuncs.com may assume, with the policy template.yml lists"
+            "RAM role that fc.aliyuncs.com may assume, with the policy make deploy prints"
         )
     elif not _ROLE_ARN.fullmatch(role):
         problems.append(
@@ -587,10 +586,12 @@ def plan_deployment(
     environment, env_problems = merge_environment(template.environment, environ)
     problems += env_problems
     notes = []
+    region = target.region if target else _value(environ, FC_REGION)
+    values = {name: v.value for name, v in environment.items()}
     if check_config and not env_problems:
-        region = target.region if target else _value(environ, FC_REGION)
-        values = {name: v.value for name, v in environment.items()}
+        triggers = {t.name: t.config["cronExpression"] for t in template.triggers}
         config_problems = check_function_configuration(values, region)
+        config_problems += timer_problems(triggers, values) + placeholder_problems(values)
         if config_problems:
             problems += config_problems
             notes.append(
@@ -604,7 +605,8 @@ def plan_deployment(
     ]
     if problems or target is None or role is None:
         raise ConfigProblems(problems, notes)
-    return Plan(target, template, role, environment, warnings_)
+    policy = role_policy(values, region, _value(environ, FC_ACCOUNT_ID))
+    return Plan(target, template, role, environment, warnings_, policy)
 
 
 # -- talking to FC -----------------------------------------------------------------------
@@ -665,35 +667,24 @@ def step(what: str, endpoint: str) -> Iterator[None]:
         raise Failure(f"{what}: cannot reach {endpoint}: {type(exc).__name__}: {exc}") from None
 
 
-def _exists(get: Callable[[], Any], not_found: str) -> bool:
-    import fc2  # noqa: PLC0415
+def _fc_error(status: int, code: str) -> Callable[[Exception], bool]:
+    def test(exc: Exception) -> bool:
+        import fc2  # noqa: PLC0415
 
-    try:
-        get()
-    except fc2.FcError as exc:
-        if exc.status_code == 404 and error_code(exc) == not_found:
-            return False
-        raise
-    return True
+        return isinstance(exc, fc2.FcError) and (exc.status_code, error_code(exc)) == (status, code)
+
+    return test
+
+
+def _exists(get: Callable[[], Any], not_found: str) -> bool:
+    return upsert.exists(get, _fc_error(404, not_found))
 
 
 def _created_or_updated(
     exists: bool, create: Callable[[], Any], update: Callable[[], Any], conflict: str
 ) -> str:
     """Create, or update what exists; a create that meets a 409 (a race) updates instead."""
-    import fc2  # noqa: PLC0415
-
-    if exists:
-        update()
-        return "updated"
-    try:
-        create()
-    except fc2.FcError as exc:
-        if exc.status_code != 409 or error_code(exc) != conflict:
-            raise
-        update()
-        return "updated"
-    return "created"
+    return upsert.created_or_updated(exists, create, update, _fc_error(409, conflict))
 
 
 def deploy(client: Any, plan: Plan, out: TextIO) -> None:
@@ -816,29 +807,25 @@ def _size(path: Path) -> str:
     return f"{path.stat().st_size / 1024:.0f} KiB" if path.is_file() else "?"
 
 
-def _policy_lines(policies: list[Any]) -> list[str]:
-    lines = []
-    for policy in policies:
-        if isinstance(policy, str):
-            lines.append(f"  managed policy {policy}")
-            continue
-        for statement in (policy or {}).get("Statement", []):
-            actions = statement.get("Action", [])
-            actions = [actions] if isinstance(actions, str) else actions
-            resources = statement.get("Resource", "*")
-            resources = [resources] if isinstance(resources, str) else resources
-            lines.append(
-                f"  {statement.get('Effect', 'Allow')} {', '.join(actions)} "
-                f"on {', '.join(resources)}"
-            )
-    return lines
+def _indented(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.splitlines())
 
 
 def print_plan(plan: Plan, out: TextIO) -> None:
     t = plan.template
     target = plan.target
     region = f", region {target.region}" if target.region else ""
-    print(f"Deploying to {target.endpoint} with key {target.shown_key}{region}", file=out)
+    print(
+        f"Deploying to {target.endpoint} (Function Compute {target.version}.0) with key "
+        f"{target.shown_key}{region}",
+        file=out,
+    )
+    if target.version == 3:
+        print(
+            f"  fc3         function {fc3.function_name(t)}: FC 3.0 has no service, so the "
+            "service's role, internet access and LogConfig are the function's",
+            file=out,
+        )
     print(f"  template    {_shown_path(t.path)}", file=out)
     print(f"  code        {_shown_path(t.code)} ({_size(t.code)})", file=out)
     access = {True: "on", False: "off", None: "FC default"}[t.internet_access]
@@ -871,11 +858,17 @@ def print_plan(plan: Plan, out: TextIO) -> None:
     for variable in plan.environment.values():
         source = "" if variable.source == "template.yml" else f"  ({variable.source})"
         print(f"    {variable.name}={variable.shown}{source}", file=out)
-    lines = _policy_lines(t.policies)
+    lines = policy_lines(plan.policy)
     if lines:
-        print("The role must allow (template.yml Policies), and trust fc.aliyuncs.com:", file=out)
+        print(
+            "The role must trust fc.aliyuncs.com and allow (least privilege for this "
+            "environment; README, Role policy):",
+            file=out,
+        )
         for line in lines:
             print(line, file=out)
+        print("  as a RAM policy document:", file=out)
+        print(_indented(json.dumps(plan.policy, indent=2)), file=out)
 
 
 def _decoded_logs(header: str | None) -> str:
@@ -895,7 +888,10 @@ def run_deploy(
     for warning in plan.warnings:
         print(f"warning: {warning}", file=err)
     print_plan(plan, out)
-    deploy(make_client(plan.target, MANAGEMENT_TIMEOUT), plan, out)
+    if plan.target.version == 3:
+        fc3.deploy(fc3.make_client(plan.target, MANAGEMENT_TIMEOUT), plan, out)
+    else:
+        deploy(make_client(plan.target, MANAGEMENT_TIMEOUT), plan, out)
     print(
         f"Deployed. Check it with `make invoke` (EVENT={DEFAULT_EVENT!r} by default: a dry run).",
         file=out,
@@ -914,18 +910,28 @@ def run_invoke(environ: Mapping[str, str], template_path: Path, out: TextIO, err
         problems.append(f"{EVENT}: not JSON ({exc})")
     if problems or target is None or template is None:
         raise ConfigProblems(problems)
-    client = make_client(target, (template.timeout or 3) + INVOKE_MARGIN)
-    name = f"{template.service_name}/{template.function_name}"
+    timeout = (template.timeout or 3) + INVOKE_MARGIN
+    if target.version == 3:
+        name = fc3.function_name(template)
+    else:
+        name = f"{template.service_name}/{template.function_name}"
     print(f"Invoking {name} at {target.endpoint} with {event}", file=out)
     started = time.monotonic()
-    with step(f"invoke {name}", target.endpoint):
-        response = invoke_with_logs(
-            client, template.service_name, template.function_name, event.encode("utf-8")
-        )
+    if target.version == 3:
+        client = fc3.make_client(target, timeout)
+        headers, content = fc3.invoke(client, name, event.encode("utf-8"), target.endpoint)
+    else:
+        client = make_client(target, timeout)
+        with step(f"invoke {name}", target.endpoint):
+            response = invoke_with_logs(
+                client, template.service_name, template.function_name, event.encode("utf-8")
+            )
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        content = response.content
     elapsed = time.monotonic() - started
-    error_type = response.headers.get("X-Fc-Error-Type")
-    request_id = response.headers.get("X-Fc-Request-Id", "?")
-    text = response.content.decode("utf-8", errors="replace")
+    error_type = headers.get("x-fc-error-type")
+    request_id = headers.get("x-fc-request-id", "?")
+    text = content.decode("utf-8", errors="replace")
     try:
         body = json.loads(text)
         shown = json.dumps(body, indent=2, ensure_ascii=False)
@@ -936,7 +942,7 @@ def run_invoke(environ: Mapping[str, str], template_path: Path, out: TextIO, err
     print(f"--- {'error' if error_type else 'result'}:", file=out)
     print(shown, file=out)
     print("--- logs (the last 4 KB):", file=out)
-    print(_decoded_logs(response.headers.get("X-Fc-Log-Result")).rstrip("\n"), file=out)
+    print(_decoded_logs(headers.get("x-fc-log-result")).rstrip("\n"), file=out)
     if error_type:
         detail = body if isinstance(body, dict) else {}
         kind = detail.get("errorType")
@@ -991,7 +997,7 @@ def main(
         for note in exc.notes:
             print(note, file=err)
         return EXIT_CONFIG
-    except Failure as exc:
+    except (Failure, fc3.Fc3Failure) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_FAILED
 

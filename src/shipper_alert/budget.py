@@ -1,13 +1,12 @@
-"""The time an invocation has left, and back-off delays that respect it.
+"""The time an invocation has left.
 
 FC kills an invocation at `context.function.timeout` seconds; every retry loop (SLS reads,
-deliveries) asks a `Deadline` how long it may still wait, so that a slow dependency costs
-retries, not the whole invocation.
+deliveries, through `shipper_alert.retry`) asks a `Deadline` how long it may still wait, so
+that a slow dependency costs retries, not the whole invocation.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 
@@ -25,17 +24,3 @@ class Deadline:
     def sub(self, fraction: float) -> Deadline:
         """A deadline that ends after `fraction` of the time this one has left."""
         return Deadline(self.remaining() * fraction, self._clock)
-
-
-def backoff_delay(
-    attempt: int,
-    base: float,
-    cap: float,
-    rng: Callable[[float, float], float] = random.uniform,
-) -> float:
-    """Full-jitter exponential back-off: uniform in [0, min(cap, base * 2**attempt)].
-
-    `attempt` counts from 0 for the delay after the first failure. Full jitter spreads
-    the retries of many concurrent shippers instead of synchronising them.
-    """
-    return rng(0.0, min(cap, base * (2**attempt)))

@@ -1,9 +1,10 @@
-"""One check: expand wildcards, read every shipper concurrently, evaluate, auto-retry.
+"""One check's fetch stage: expand wildcards, read every shipper concurrently, auto-retry.
 
-Reads go through a bounded thread pool (each worker evaluates its shipper page by page, so
-memory stays flat with hundreds of shippers and thousands of tasks). A shipper that cannot
-be read after the client's retries becomes a monitor error; what its pages already showed
-is kept, and every other shipper is still checked.
+Reads go through a bounded thread pool (each worker feeds its shipper's pages to the pure
+core in `shipper_alert.evaluate` as they arrive, so memory stays flat with hundreds of
+shippers and thousands of tasks); what the tasks mean is decided there, not here. A
+shipper that cannot be read after the client's retries becomes a monitor error, and every
+other shipper is still checked.
 """
 
 from __future__ import annotations
@@ -16,15 +17,24 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from shipper_alert.config import Rules
-from shipper_alert.evaluate import WindowEvaluator, stall_in_window
+from shipper_alert.evaluate import (
+    Findings,
+    ReadOutcome,
+    WindowEvaluator,
+    decide,
+    needs_older_tasks,
+    newest_created_before,
+)
 from shipper_alert.models import FIELD_CREATE_TIME, WILDCARD, ShipperRef, Window
 from shipper_alert.reminders import ReminderState
 from shipper_alert.report import ErrorInfo, RetryOutcome, ShipperReport
 from shipper_alert.sls.errors import SlsError
+from shipper_alert.window_views import HistoryRecorder
 
 log = logging.getLogger(__name__)
 
-API_RETENTION = 48 * 3600  # GetShipperStatus serves the last 48 hours (sls-api.md §2.1)
+# GetShipperStatus serves the last 48 hours: https://www.alibabacloud.com/help/doc-detail/29027.htm
+API_RETENTION = 48 * 3600
 # Keep fetch ranges this far inside the 48 hours, for clock skew between FC and SLS.
 RETENTION_MARGIN = 300
 
@@ -70,25 +80,32 @@ def error_info(exc: SlsError) -> ErrorInfo:
 
 
 def _read_shipper(
-    client: ShipperReader, ref: ShipperRef, window: Window, rules: Rules, now: float
+    client: ShipperReader,
+    ref: ShipperRef,
+    window: Window,
+    rules: Rules,
+    now: float,
+    history: tuple[Window, ...] = (),
 ) -> ShipperReport:
-    span = fetch_range(window, rules, now)
+    # Reach back over every earlier window judged here (the previous one for resolved,
+    # the policy's history), so that each sees the tasks its own check saw.
+    reach = min([window.previous().start] + [w.start for w in history])
+    span = fetch_range(Window(reach, window.end), rules, now)
     evaluator = WindowEvaluator(window, rules)
+    recorder = HistoryRecorder(history, rules)
+    older: int | None = None
     error: SlsError | None = None
     try:
         for page in client.iter_task_pages(
             ref.project, ref.logstore, ref.shipper, span.start, span.end
         ):
             evaluator.add_records(page.records)
-        newest = evaluator.newest_create_time
+            recorder.add_records(page.records)
         oldest = oldest_fetchable(now)
-        if rules.stall_timeout is not None and newest is None and span.start > oldest:
-            # Nothing within LOOKBACK: find the newest task further back, so that stall
-            # reminders keep their schedule (rare: only shippers that stopped).
-            newest = _newest_create_time(client, ref, oldest, span.start)
+        if needs_older_tasks(evaluator.newest_create_time, rules) and span.start > oldest:
+            older = _newest_create_time(client, ref, oldest, span.start)
     except SlsError as exc:
         error = exc
-        newest = None
     verdict = evaluator.verdict()
     if error is not None:
         log.warning("cannot read %s: %s", ref, error)
@@ -102,34 +119,35 @@ def _read_shipper(
             verdict.running,
         )
     read = error is None
+    findings = decide(verdict, ReadOutcome(read, older), window, rules)
+    return _report(ref, findings, error, recorder.result() if read and history else None)
+
+
+def _report(
+    ref: ShipperRef, findings: Findings, error: SlsError | None, history: object = None
+) -> ShipperReport:
     return ShipperReport(
         ref=ref,
-        failed=verdict.counts.failed,
-        succeeded=verdict.counts.succeeded,
-        running=verdict.running,
-        ratio=verdict.counts.ratio,
-        # After a failed read, failures already seen are not lost: a breach they prove is
-        # reported. Stall and resolved need the whole task list, so they wait for a read.
-        breached=verdict.breached,
-        failed_tasks=verdict.reported_failed_tasks,
-        stuck_tasks=verdict.stuck_tasks,
-        stall=stall_in_window(newest, window, rules) if read else None,
-        resolved=read
-        and rules.notify_resolved
-        and verdict.previous_breached
-        and not verdict.breached,
-        error=None if read else error_info(error),
-        partial=not read and verdict.tasks_seen > 0,
+        failed=findings.counts.failed,
+        succeeded=findings.counts.succeeded,
+        running=findings.running,
+        ratio=findings.counts.ratio,
+        breached=findings.breached,
+        failed_tasks=findings.failed_tasks,
+        stuck_tasks=findings.stuck_tasks,
+        stall=findings.stall,
+        resolved=findings.resolved,
+        error=None if error is None else error_info(error),
+        partial=findings.partial,
+        history=history,
     )
 
 
 def _newest_create_time(client: ShipperReader, ref: ShipperRef, start: int, end: int) -> int | None:
     newest: int | None = None
     for page in client.iter_task_pages(ref.project, ref.logstore, ref.shipper, start, end):
-        for record in page.records:
-            created = record[FIELD_CREATE_TIME]
-            if created < end and (newest is None or created > newest):
-                newest = created
+        created = (record[FIELD_CREATE_TIME] for record in page.records)
+        newest = newest_created_before(created, end, newest)
     return newest
 
 
@@ -173,6 +191,7 @@ def run_checks(
     rules: Rules,
     now: float,
     workers: int = 8,
+    history: tuple[Window, ...] = (),
 ) -> list[ShipperReport]:
     """Read and evaluate every shipper (patterns expanded); one report each, sorted."""
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shipper") as pool:
@@ -188,7 +207,7 @@ def run_checks(
         unique = list(dict.fromkeys(refs))
 
         def read(ref: ShipperRef) -> ShipperReport:
-            return _read_shipper(client, ref, window, rules, now)
+            return _read_shipper(client, ref, window, rules, now, history)
 
         reports.extend(pool.map(read, unique))
     return sorted(reports, key=lambda r: str(r.ref))

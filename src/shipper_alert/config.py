@@ -1,29 +1,41 @@
 """Configuration: every environment variable, read and checked once, into frozen settings.
 
-The variables and their meaning are fixed by the contract (../shared/contract.md,
-"Configuration: environment variables"). `load_settings` reads them all before any network
-call and raises one `ConfigError` listing every problem, each naming its variable and never
-echoing a secret's value. Nothing else in the package reads `os.environ`.
+The variables are listed in README.md, "Configuration". This module reads what is common
+(targets, rules, credentials, endpoint) and asks each channel in `notify.registry` for its
+own. `load_settings` reads them all before any network call and raises one `ConfigError`
+listing every problem, each naming its variable and never echoing a secret's value.
+Nothing else in the package reads `os.environ`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import tempfile
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
-from shipper_alert.durations import format_duration, parse_duration
+from shipper_alert import exports_settings
+from shipper_alert.addresses import is_loopback_host  # noqa: F401 - tools/fc.py imports it
+from shipper_alert.durations import format_duration
 from shipper_alert.errors import ConfigError
+from shipper_alert.exports_settings import (  # the names are config's variables too
+    DIAGNOSTIC_LOGSTORE,  # noqa: F401
+    EXPORT_FAILED_ROWS_THRESHOLD,  # noqa: F401
+    EXPORT_LAG_THRESHOLD,  # noqa: F401
+    EXPORTS,  # noqa: F401
+    ExportSettings,
+)
+from shipper_alert.ledger.settings import STATE_URL, LedgerSettings  # noqa: F401 - a variable name
+from shipper_alert.ledger.settings import read as read_ledger_settings
 from shipper_alert.models import ShipperRef
-from shipper_alert.redact import Secret, redact_url
+from shipper_alert.notify.registry import CHANNELS, Channels
+from shipper_alert.reader import Reader, Shown
+from shipper_alert.redact import Secret
 from shipper_alert.sls.credentials import Credentials
 from shipper_alert.sls.endpoint import Endpoint
+from shipper_alert.variables import names_from_constants, unknown_variable_problems
 
 # What to watch
 SLS_ENDPOINT = "SLS_ENDPOINT"
@@ -50,70 +62,30 @@ ALERT_TIMEZONE = "ALERT_TIMEZONE"
 DRY_RUN = "DRY_RUN"
 TEMPLATE_DIR = "TEMPLATE_DIR"
 LOG_LEVEL = "LOG_LEVEL"
-# Where to send
-DINGTALK_WEBHOOK_URL = "DINGTALK_WEBHOOK_URL"
-DINGTALK_SECRET = "DINGTALK_SECRET"
-DINGTALK_AT_MOBILES = "DINGTALK_AT_MOBILES"
-DINGTALK_AT_ALL = "DINGTALK_AT_ALL"
-SLACK_WEBHOOK_URL = "SLACK_WEBHOOK_URL"
-WECOM_WEBHOOK_URL = "WECOM_WEBHOOK_URL"
-WECOM_MENTIONED_MOBILES = "WECOM_MENTIONED_MOBILES"
-FEISHU_WEBHOOK_URL = "FEISHU_WEBHOOK_URL"
-FEISHU_SECRET = "FEISHU_SECRET"
-WEBHOOK_URL = "WEBHOOK_URL"
-EMAIL_TO = "EMAIL_TO"
-EMAIL_FROM = "EMAIL_FROM"
-SMTP_HOST = "SMTP_HOST"
-SMTP_PORT = "SMTP_PORT"
-SMTP_SECURITY = "SMTP_SECURITY"
-SMTP_USERNAME = "SMTP_USERNAME"
-SMTP_PASSWORD = "SMTP_PASSWORD"
-EMAIL_TRANSPORT = "EMAIL_TRANSPORT"
-SES_REGION = "SES_REGION"
+ALERT_LABEL = "ALERT_LABEL"
+HEARTBEAT_URL = "HEARTBEAT_URL"
 
-# Each channel's variables; the first one switches the channel on.
+# Each channel's variables (the first one switches the channel on), from its package.
 CHANNEL_VARIABLES: dict[str, tuple[str, ...]] = {
-    "dingtalk": (DINGTALK_WEBHOOK_URL, DINGTALK_SECRET, DINGTALK_AT_MOBILES, DINGTALK_AT_ALL),
-    "slack": (SLACK_WEBHOOK_URL,),
-    "wecom": (WECOM_WEBHOOK_URL, WECOM_MENTIONED_MOBILES),
-    "feishu": (FEISHU_WEBHOOK_URL, FEISHU_SECRET),
-    "webhook": (WEBHOOK_URL,),
-    "email": (
-        EMAIL_TO,
-        EMAIL_FROM,
-        SMTP_HOST,
-        SMTP_PORT,
-        SMTP_SECURITY,
-        SMTP_USERNAME,
-        SMTP_PASSWORD,
-        EMAIL_TRANSPORT,
-        SES_REGION,
-    ),
+    name: channel.settings.VARIABLES for name, channel in CHANNELS.items()
 }
+# Every variable is also a name of this module, as before channels had packages:
+# tools/fc.py lists the variables the function reads from vars(config).
+globals().update({name: name for names in CHANNEL_VARIABLES.values() for name in names})
 SECRET_VARIABLES = frozenset(
-    {
-        ACCESS_KEY_SECRET,
-        SECURITY_TOKEN,
-        DINGTALK_WEBHOOK_URL,
-        DINGTALK_SECRET,
-        SLACK_WEBHOOK_URL,
-        WECOM_WEBHOOK_URL,
-        FEISHU_WEBHOOK_URL,
-        FEISHU_SECRET,
-        WEBHOOK_URL,
-        SMTP_PASSWORD,
-    }
+    {ACCESS_KEY_SECRET, SECURITY_TOKEN, HEARTBEAT_URL}.union(  # a heartbeat URL carries a token
+        *(c.settings.SECRETS for c in CHANNELS.values())
+    )
 )
 
-MAX_LOOKBACK = 47 * 3600  # GetShipperStatus serves 48 hours (sls-api.md §2.1)
-MIN_CHECK_INTERVAL = 60  # FC timers fire at most once a minute (fc-runtime.md §3.3)
+# Every variable name defined above; a settings module elsewhere adds its own with `|`.
+KNOWN_VARIABLES = names_from_constants(globals())
+
+MAX_LOOKBACK = 47 * 3600  # https://www.alibabacloud.com/help/doc-detail/29027.htm: 48 hours
+MIN_CHECK_INTERVAL = 60  # timers: https://help.aliyun.com/document_detail/171746.html
+DEFAULT_LABEL = "shipper-alert"
+MAX_LABEL_CHARS = 64
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-SMTP_SECURITIES = ("ssl", "starttls", "none")
-EMAIL_TRANSPORTS = ("smtp", "ses")
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
-_LIST_SEPARATORS = re.compile(r"[,\s]+")
-_EMAIL_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
 @dataclass(frozen=True)
@@ -133,62 +105,6 @@ class Rules:
 
 
 @dataclass(frozen=True)
-class DingTalkSettings:
-    webhook_url: Secret
-    secret: Secret | None
-    at_mobiles: tuple[str, ...]
-    at_all: bool
-
-
-@dataclass(frozen=True)
-class SlackSettings:
-    webhook_url: Secret
-
-
-@dataclass(frozen=True)
-class WeComSettings:
-    webhook_url: Secret
-    mentioned_mobiles: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FeishuSettings:
-    webhook_url: Secret
-    secret: Secret | None
-
-
-@dataclass(frozen=True)
-class WebhookSettings:
-    url: Secret
-
-
-@dataclass(frozen=True)
-class EmailSettings:
-    to: tuple[str, ...]
-    sender: str
-    transport: str
-    smtp_host: str | None
-    smtp_port: int
-    smtp_security: str
-    smtp_username: str | None
-    smtp_password: Secret | None
-    ses_region: str | None
-
-
-@dataclass(frozen=True)
-class Channels:
-    dingtalk: DingTalkSettings | None = None
-    slack: SlackSettings | None = None
-    wecom: WeComSettings | None = None
-    feishu: FeishuSettings | None = None
-    webhook: WebhookSettings | None = None
-    email: EmailSettings | None = None
-
-    def enabled(self) -> list[str]:
-        return [name for name in CHANNEL_VARIABLES if getattr(self, name) is not None]
-
-
-@dataclass(frozen=True)
 class Settings:
     endpoint: Endpoint
     credentials: Credentials
@@ -202,149 +118,10 @@ class Settings:
     template_dir: Path | None = None
     log_level: str = "INFO"
     state_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
-
-
-@dataclass(frozen=True)
-class Shown:
-    """One line of the effective configuration, as `validate` prints it."""
-
-    variable: str
-    value: str
-    source: str  # "env", "default", "context", "unset"
-
-
-class _Reader:
-    """Reads variables, collecting every problem instead of stopping at the first."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self.environ = environ
-        self.problems: list[str] = []
-        self.shown: dict[str, Shown] = {}
-
-    def raw(self, name: str) -> str | None:
-        value = self.environ.get(name)
-        if value is None or not value.strip():
-            return None
-        return value.strip()
-
-    def problem(self, name: str, text: str) -> None:
-        self.problems.append(f"{name}: {text}")
-
-    def show(self, name: str, value: str, source: str = "env") -> None:
-        self.shown[name] = Shown(name, value, source)
-
-    def _read(self, name: str, default: Any, convert, display=str) -> Any:
-        text = self.raw(name)
-        if text is None:
-            self.show(name, "(unset)" if default is None else display(default), "default")
-            return default
-        try:
-            value = convert(text)
-        except ValueError as exc:
-            shown = "***" if name in SECRET_VARIABLES else text
-            self.problem(name, str(exc))
-            self.show(name, shown, "invalid")
-            return default
-        self.show(name, display(value) if value is not None else "(unset)")
-        return value
-
-    def duration(self, name: str, default: int | None, minimum: int = 0) -> int | None:
-        def convert(text: str) -> int:
-            seconds = parse_duration(text)
-            if seconds < minimum:
-                raise ValueError(f"{text!r} is shorter than the minimum {format_duration(minimum)}")
-            return seconds
-
-        return self._read(name, default, convert, format_duration)
-
-    def boolean(self, name: str, default: bool) -> bool:
-        def convert(text: str) -> bool:
-            lowered = text.lower()
-            if lowered in _TRUE:
-                return True
-            if lowered in _FALSE:
-                return False
-            raise ValueError(f"{text!r} is not a boolean (use true/false, 1/0, yes/no, on/off)")
-
-        return self._read(name, default, convert, lambda v: "true" if v else "false")
-
-    def integer(self, name: str, default: int | None, minimum: int, maximum: int) -> int | None:
-        def convert(text: str) -> int:
-            if not re.fullmatch(r"\d+", text):
-                raise ValueError(f"{text!r} is not a whole number")
-            number = int(text)
-            if not minimum <= number <= maximum:
-                raise ValueError(f"{number} is outside {minimum}..{maximum}")
-            return number
-
-        return self._read(name, default, convert)
-
-    def text(self, name: str, default: str | None = None) -> str | None:
-        return self._read(name, default, lambda t: t)
-
-    def choice(self, name: str, default: str | None, choices: tuple[str, ...]) -> str | None:
-        def convert(text: str) -> str:
-            lowered = text.lower()
-            if lowered not in choices:
-                raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
-            return lowered
-
-        return self._read(name, default, convert)
-
-    def items(self, name: str) -> tuple[str, ...]:
-        def convert(text: str) -> tuple[str, ...]:
-            return tuple(item for item in _LIST_SEPARATORS.split(text) if item)
-
-        return self._read(name, (), convert, lambda v: ", ".join(v) if v else "(unset)")
-
-    def secret(self, name: str) -> Secret | None:
-        text = self.raw(name)
-        if text is None:
-            self.show(name, "(unset)", "default")
-            return None
-        self.show(name, "***")
-        return Secret(text)
-
-    def url(self, name: str) -> Secret | None:
-        """A webhook URL: https, or http to a loopback host; shown redacted."""
-        text = self.raw(name)
-        if text is None:
-            self.show(name, "(unset)", "default")
-            return None
-        secret = Secret(text)
-        self.show(name, redact_url(text))
-        problem = webhook_url_problem(text)
-        if problem:
-            self.problem(name, problem)
-            return None
-        return secret
-
-
-def is_loopback_host(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def webhook_url_problem(url: str) -> str | None:
-    """Why `url` cannot be a webhook URL, or None. Never includes the URL itself."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return "is not a valid URL"
-    if parts.scheme not in ("https", "http") or not host:
-        return "must be an https:// URL"
-    if parts.username or parts.password:
-        return "must not carry user:password@ (put credentials in the query as the service shows)"
-    if parts.scheme == "http" and not is_loopback_host(host):
-        return "must use https:// (http:// is allowed only to a loopback address)"
-    return None
+    exports: ExportSettings = field(default_factory=ExportSettings)
+    alert_label: str = DEFAULT_LABEL
+    heartbeat_url: Secret | None = None
+    ledger: LedgerSettings | None = None  # STATE_URL
 
 
 def _parse_shipper(text: str) -> tuple[ShipperRef | None, str | None]:
@@ -354,7 +131,7 @@ def _parse_shipper(text: str) -> tuple[ShipperRef | None, str | None]:
         return None, str(exc)
 
 
-def _read_shippers(reader: _Reader) -> tuple[ShipperRef, ...]:
+def _read_shippers(reader: Reader, required: bool = True) -> tuple[ShipperRef, ...]:
     listed = reader.items(SHIPPERS)
     single = {name: reader.text(name) for name in (SLS_PROJECT, SLS_LOGSTORE, SLS_SHIPPER)}
     given = [name for name, value in single.items() if value]
@@ -374,10 +151,12 @@ def _read_shippers(reader: _Reader) -> tuple[ShipperRef, ...]:
                 refs.append(ref)
         return tuple(refs)
     if not given:
-        reader.problem(
-            SHIPPERS,
-            "no shipper to watch: set SHIPPERS or SLS_PROJECT, SLS_LOGSTORE and SLS_SHIPPER",
-        )
+        if required:
+            reader.problem(
+                SHIPPERS,
+                "no shipper to watch: set SHIPPERS or SLS_PROJECT, SLS_LOGSTORE and SLS_SHIPPER"
+                " (or EXPORTS for export jobs)",
+            )
         return ()
     missing = [name for name, value in single.items() if not value]
     if missing:
@@ -398,7 +177,7 @@ def _context_region(context: Any) -> str | None:
     return region if isinstance(region, str) and region else None
 
 
-def _read_endpoint(reader: _Reader, context: Any) -> Endpoint | None:
+def _read_endpoint(reader: Reader, context: Any) -> Endpoint | None:
     text = reader.raw(SLS_ENDPOINT)
     source = "env"
     region = _context_region(context)
@@ -420,7 +199,7 @@ def _read_endpoint(reader: _Reader, context: Any) -> Endpoint | None:
     return endpoint
 
 
-def _read_credentials(reader: _Reader, context: Any) -> Credentials | None:
+def _read_credentials(reader: Reader, context: Any) -> Credentials | None:
     creds = getattr(context, "credentials", None) if context is not None else None
     key_id = getattr(creds, "access_key_id", None)
     if creds is not None and key_id:
@@ -450,7 +229,7 @@ def _read_credentials(reader: _Reader, context: Any) -> Credentials | None:
     return None
 
 
-def _read_rules(reader: _Reader) -> Rules:
+def _read_rules(reader: Reader) -> Rules:
     defaults = Rules()
     interval = reader.duration(CHECK_INTERVAL, defaults.check_interval, MIN_CHECK_INTERVAL)
     settle = reader.duration(SETTLE_DELAY, defaults.settle_delay)
@@ -507,7 +286,7 @@ def _read_rules(reader: _Reader) -> Rules:
     )
 
 
-def _read_timezone(reader: _Reader) -> tuple[str, tzinfo]:
+def _read_timezone(reader: Reader) -> tuple[str, tzinfo]:
     name = reader.text(ALERT_TIMEZONE, "UTC") or "UTC"
     if name.upper() in ("UTC", "Z"):
         return "UTC", timezone.utc
@@ -524,7 +303,7 @@ def _read_timezone(reader: _Reader) -> tuple[str, tzinfo]:
     return "UTC", timezone.utc
 
 
-def _read_template_dir(reader: _Reader) -> Path | None:
+def _read_template_dir(reader: Reader) -> Path | None:
     text = reader.text(TEMPLATE_DIR)
     if text is None:
         return None
@@ -535,7 +314,31 @@ def _read_template_dir(reader: _Reader) -> Path | None:
     return path
 
 
-def _check_orphans(reader: _Reader, channel: str) -> bool:
+def _switches() -> str:
+    """The variables that switch a channel on, as a sentence: "A, B or C"."""
+    first = [variables[0] for variables in CHANNEL_VARIABLES.values()]
+    return f"{', '.join(first[:-1])} or {first[-1]}"
+
+
+def _read_label(reader: Reader, context: Any) -> str:
+    """ALERT_LABEL, else the FC function's name and region, else shipper-alert."""
+    label = reader.text(ALERT_LABEL)
+    if label is not None:
+        if len(label) > MAX_LABEL_CHARS or not label.isprintable():
+            reader.problem(ALERT_LABEL, f"must be one line of at most {MAX_LABEL_CHARS} characters")
+            return DEFAULT_LABEL
+        return label
+    name = getattr(getattr(context, "function", None), "name", None)
+    region = _context_region(context)
+    if isinstance(name, str) and name:
+        label = f"{name} ({region})" if region else name
+        reader.show(ALERT_LABEL, label, "context")
+        return label
+    reader.show(ALERT_LABEL, DEFAULT_LABEL, "default")
+    return DEFAULT_LABEL
+
+
+def _check_orphans(reader: Reader, channel: str) -> bool:
     """True when the channel is on; a problem for each of its variables set while it is off."""
     first, *rest = CHANNEL_VARIABLES[channel]
     if reader.raw(first) is not None:
@@ -546,112 +349,11 @@ def _check_orphans(reader: _Reader, channel: str) -> bool:
     return False
 
 
-def _read_mobiles(reader: _Reader, name: str) -> tuple[str, ...]:
-    mobiles = reader.items(name)
-    for mobile in mobiles:
-        if not re.fullmatch(r"\+?[0-9][0-9-]{4,19}|@all", mobile):
-            reader.problem(name, f"{mobile!r} is not a mobile number")
-    return mobiles
-
-
-def _read_signing_secret(reader: _Reader, name: str, prefix: str | None) -> Secret | None:
-    secret = reader.secret(name)
-    if secret is not None and prefix and not secret.reveal().startswith(prefix):
-        reader.problem(
-            name,
-            f"does not start with {prefix!r} as signing secrets do "
-            "(copy the secret shown under the robot's security settings, not its token)",
-        )
-    return secret
-
-
-def _read_email(reader: _Reader) -> EmailSettings | None:
-    recipients = reader.items(EMAIL_TO)
-    sender = reader.text(EMAIL_FROM)
-    transport = reader.choice(EMAIL_TRANSPORT, "smtp", EMAIL_TRANSPORTS) or "smtp"
-    host = reader.text(SMTP_HOST)
-    port = reader.integer(SMTP_PORT, 465, 1, 65535) or 465
-    security = reader.choice(SMTP_SECURITY, None, SMTP_SECURITIES)
-    username = reader.text(SMTP_USERNAME)
-    password = reader.secret(SMTP_PASSWORD)
-    region = reader.text(SES_REGION)
-    ok = True
-    for address in recipients:
-        if not _EMAIL_ADDRESS.fullmatch(address):
-            reader.problem(EMAIL_TO, f"{address!r} is not an email address")
-            ok = False
-    if sender is None:
-        reader.problem(EMAIL_FROM, "not set, but EMAIL_TO is: email needs a sender address")
-        ok = False
-    elif not _EMAIL_ADDRESS.search(sender) or "\n" in sender or "\r" in sender:
-        reader.problem(EMAIL_FROM, f"{sender!r} is not an email address")
-        ok = False
-    if security is None:
-        security = "ssl" if port == 465 else "starttls"
-        reader.show(SMTP_SECURITY, security, "default")
-    if transport == "smtp":
-        if host is None:
-            reader.problem(SMTP_HOST, "not set, but EMAIL_TO is and EMAIL_TRANSPORT is smtp")
-            ok = False
-        elif security == "none" and not is_loopback_host(host):
-            reader.problem(
-                SMTP_SECURITY,
-                "none is allowed only to a loopback SMTP host; use ssl or starttls",
-            )
-            ok = False
-        if bool(username) != bool(password):
-            missing = SMTP_PASSWORD if username else SMTP_USERNAME
-            reader.problem(missing, "not set: SMTP_USERNAME and SMTP_PASSWORD go together")
-            ok = False
-    elif region is None:
-        reader.problem(SES_REGION, "not set, but EMAIL_TRANSPORT is ses")
-        ok = False
-    if not ok:
-        return None
-    return EmailSettings(
-        to=recipients,
-        sender=sender or "",
-        transport=transport,
-        smtp_host=host,
-        smtp_port=port,
-        smtp_security=security,
-        smtp_username=username,
-        smtp_password=password,
-        ses_region=region,
-    )
-
-
-def _read_channels(reader: _Reader) -> Channels:
+def _read_channels(reader: Reader) -> Channels:
     found: dict[str, Any] = {}
-    if _check_orphans(reader, "dingtalk"):
-        url = reader.url(DINGTALK_WEBHOOK_URL)
-        secret = _read_signing_secret(reader, DINGTALK_SECRET, "SEC")
-        mobiles = _read_mobiles(reader, DINGTALK_AT_MOBILES)
-        at_all = reader.boolean(DINGTALK_AT_ALL, False)
-        if url:
-            found["dingtalk"] = DingTalkSettings(url, secret, mobiles, at_all)
-    if _check_orphans(reader, "slack"):
-        url = reader.url(SLACK_WEBHOOK_URL)
-        if url:
-            found["slack"] = SlackSettings(url)
-    if _check_orphans(reader, "wecom"):
-        url = reader.url(WECOM_WEBHOOK_URL)
-        mobiles = _read_mobiles(reader, WECOM_MENTIONED_MOBILES)
-        if url:
-            found["wecom"] = WeComSettings(url, mobiles)
-    if _check_orphans(reader, "feishu"):
-        url = reader.url(FEISHU_WEBHOOK_URL)
-        secret = _read_signing_secret(reader, FEISHU_SECRET, None)
-        if url:
-            found["feishu"] = FeishuSettings(url, secret)
-    if _check_orphans(reader, "webhook"):
-        url = reader.url(WEBHOOK_URL)
-        if url:
-            found["webhook"] = WebhookSettings(url)
-    if _check_orphans(reader, "email"):
-        email = _read_email(reader)
-        if email:
-            found["email"] = email
+    for name, channel in CHANNELS.items():
+        if _check_orphans(reader, name):
+            found[name] = channel.settings.read(reader)
     return Channels(**found)
 
 
@@ -672,10 +374,12 @@ def inspect_settings(
     `dry_run` (from the event or the command line) overrides DRY_RUN when not None; it
     decides whether a channel is required.
     """
-    reader = _Reader(environ)
+    reader = Reader(environ, SECRET_VARIABLES)
+    reader.problems.extend(unknown_variable_problems(environ, KNOWN_VARIABLES))
     endpoint = _read_endpoint(reader, context)
     credentials = _read_credentials(reader, context)
-    shippers = _read_shippers(reader)
+    exports = exports_settings.read(reader)
+    shippers = _read_shippers(reader, required=reader.raw(exports_settings.EXPORTS) is None)
     rules = _read_rules(reader)
     auto_retry = reader.boolean(AUTO_RETRY, False)
     timezone_name, zone = _read_timezone(reader)
@@ -684,6 +388,9 @@ def inspect_settings(
     template_dir = _read_template_dir(reader)
     log_level = reader.choice(LOG_LEVEL, "info", tuple(lv.lower() for lv in LOG_LEVELS)) or "info"
     channels = _read_channels(reader)
+    ledger = read_ledger_settings(reader, _context_region(context))
+    alert_label = _read_label(reader, context)
+    heartbeat_url = reader.url(HEARTBEAT_URL)
     if (
         not effective_dry_run
         and not channels.enabled()
@@ -691,9 +398,7 @@ def inspect_settings(
     ):
         reader.problem(
             "channels",
-            "no channel is configured (set DINGTALK_WEBHOOK_URL, SLACK_WEBHOOK_URL, "
-            "WECOM_WEBHOOK_URL, FEISHU_WEBHOOK_URL, WEBHOOK_URL or EMAIL_TO), "
-            "and this is not a dry run",
+            f"no channel is configured (set {_switches()}), and this is not a dry run",
         )
     settings = None
     if not reader.problems and endpoint is not None and credentials is not None:
@@ -703,12 +408,16 @@ def inspect_settings(
             shippers=shippers,
             rules=rules,
             channels=channels,
+            exports=exports,
             auto_retry=auto_retry,
             timezone_name=timezone_name,
             timezone=zone,
             dry_run=effective_dry_run,
             template_dir=template_dir,
             log_level=log_level.upper(),
+            ledger=ledger,
+            alert_label=alert_label,
+            heartbeat_url=heartbeat_url,
         )
     return Inspection(settings, tuple(reader.problems), tuple(reader.shown.values()))
 

@@ -1,4 +1,4 @@
-"""Pure evaluation: tasks + window + rules -> what this check reports for one shipper.
+"""Pure evaluation: tasks + window + rules + read outcome -> what a check reports for a shipper.
 
 The rules are the contract's "What counts, and exactly once". Each finding belongs to the
 one window that holds its due instant, so consecutive timer checks, which tile time
@@ -12,8 +12,10 @@ without overlap, report it exactly once with no stored state:
   whole multiple of REMIND_INTERVAL after that, while no newer task exists.
 
 Tasks arrive page by page (`WindowEvaluator.add`), in no defined order and possibly
-repeated across pages; only what can be reported is kept, never every task.
-Nothing here reads a clock: every instant is an argument.
+repeated across pages; only what can be reported is kept, never every task. `decide` then
+turns the verdict and how the read went (`ReadOutcome`) into the `Findings`: breach,
+stall, resolved and whether a failed read is partial are all decided here, none in the
+fetch stage. Nothing here reads a clock: every instant is an argument.
 """
 
 from __future__ import annotations
@@ -240,3 +242,72 @@ def stall_in_window(newest_create_time: int | None, window: Window, rules: Rules
     k = max(0, -(-(window.start - first) // remind))
     due = first + k * remind
     return Stall(newest_create_time, due, k > 0) if window.contains(due) else None
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    """How far the fetch stage got with one shipper: all that evaluation needs of the read."""
+
+    complete: bool = True  # every page of the fetch range was read
+    # The newest task created before the fetch range, fetched when `needs_older_tasks` says.
+    newest_before_range: int | None = None
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Everything one check reports for one shipper."""
+
+    counts: Counts
+    running: int
+    breached: bool
+    failed_tasks: tuple[FailedTask, ...]  # reported: empty unless the window breaches
+    stuck_tasks: tuple[StuckTask, ...]
+    stall: Stall | None
+    resolved: bool
+    partial: bool  # the read failed after some tasks were already evaluated
+
+
+def needs_older_tasks(newest_create_time: int | None, rules: Rules) -> bool:
+    """The stall rule needs the newest task, and the fetch range held none.
+
+    Rare (only shippers that stopped), so the fetch stage looks further back only then,
+    to keep stall reminders on their schedule.
+    """
+    return rules.stall_timeout is not None and newest_create_time is None
+
+
+def newest_created_before(
+    create_times: Iterable[int], end: int, newest: int | None = None
+) -> int | None:
+    """The newest of `create_times` before `end`, and `newest` (None: none)."""
+    for created in create_times:
+        if created < end and (newest is None or created > newest):
+            newest = created
+    return newest
+
+
+def decide(verdict: Verdict, read: ReadOutcome, window: Window, rules: Rules) -> Findings:
+    """The findings of one shipper for `window`, from its tasks' verdict and its read.
+
+    After a failed read, failures and stuck tasks already seen are not lost: a breach they
+    prove is reported. Stall and resolved need the whole task list, so they wait for a
+    complete read.
+    """
+    stall = None
+    resolved = False
+    if read.complete:
+        newest = verdict.newest_create_time
+        if newest is None:
+            newest = read.newest_before_range
+        stall = stall_in_window(newest, window, rules)
+        resolved = rules.notify_resolved and verdict.previous_breached and not verdict.breached
+    return Findings(
+        counts=verdict.counts,
+        running=verdict.running,
+        breached=verdict.breached,
+        failed_tasks=verdict.reported_failed_tasks,
+        stuck_tasks=verdict.stuck_tasks,
+        stall=stall,
+        resolved=resolved,
+        partial=not read.complete and verdict.tasks_seen > 0,
+    )

@@ -9,7 +9,9 @@ configuration's CHECK_INTERVAL and SETTLE_DELAY:
 
 A timer window is `[t - SETTLE_DELAY - CHECK_INTERVAL, t - SETTLE_DELAY)` with `t` the
 trigger time rounded down to a whole multiple of CHECK_INTERVAL, so a late or repeated
-trigger checks the same window and consecutive ones neither overlap nor leave a gap.
+trigger checks the same window and consecutive ones neither overlap nor leave a gap. A
+trigger time up to EARLY_TRIGGER_TOLERANCE before a boundary counts as that boundary: a
+timer that fires a second early checks the window it was meant for, not the one before.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from shipper_alert.models import ShipperRef, Window
 MAX_WINDOW_AGE = 47 * 3600
 MANUAL_KEYS = ("from", "to", "dryRun", "shippers")
 TIMER_KEYS = ("triggerTime", "triggerName", "payload")
+# FC timers fire on schedule or late, so an early trigger time is skew of a few seconds;
+# 10 s covers that while a trigger up to CHECK_INTERVAL - 10 s late keeps its own window.
+# Capped at a tenth of the interval so short test intervals keep most of their span.
+EARLY_TRIGGER_TOLERANCE = 10
 
 
 @dataclass(frozen=True)
@@ -171,24 +177,32 @@ def decode_event(raw: bytes | str | dict | None) -> EventSpec:
     )
 
 
+def early_tolerance(rules: Rules) -> int:
+    return min(EARLY_TRIGGER_TOLERANCE, rules.check_interval // 10)
+
+
 def timer_window(trigger_time: int, rules: Rules) -> Window:
-    aligned = trigger_time - trigger_time % rules.check_interval
+    nudged = trigger_time + early_tolerance(rules)
+    aligned = nudged - nudged % rules.check_interval
     end = aligned - rules.settle_delay
     return Window(end - rules.check_interval, end)
 
 
 def resolve_window(spec: EventSpec, rules: Rules, now: float) -> Window:
     """The window the event asks for, checked against `now` (epoch seconds)."""
+    allowed_end = now
     if spec.kind == "timer" and spec.start is None and spec.end is None:
         assert spec.trigger_time is not None
         window = timer_window(spec.trigger_time, rules)
+        # An early trigger with SETTLE_DELAY 0 ends its window a few seconds ahead.
+        allowed_end = now + early_tolerance(rules)
     else:
         end = spec.end if spec.end is not None else math.floor(now) - rules.settle_delay
         start = spec.start if spec.start is not None else end - rules.check_interval
         if start >= end:
             raise EventError(f"'from' ({_iso(start)}) must be before 'to' ({_iso(end)})")
         window = Window(start, end)
-    if window.end > now:
+    if window.end > allowed_end:
         raise EventError(
             f"the window [{_iso(window.start)}, {_iso(window.end)}) ends in the future "
             f"(now is {_iso(math.floor(now))})"

@@ -1,4 +1,5 @@
-"""The FC handler: event -> config -> fetch -> evaluate -> render -> deliver -> result.
+"""The FC handler: event -> config -> fetch -> evaluate -> notify policy -> render -> deliver
+-> result.
 
 `handler(event, context)` returns the result JSON string of the contract ("Result and
 failure") and raises, so that FC records a failed invocation, when the configuration or
@@ -14,6 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,7 @@ from shipper_alert.errors import NotDeliveredError
 from shipper_alert.events import decode_event, resolve_window
 from shipper_alert.logs import configure_logging
 from shipper_alert.models import Window
+from shipper_alert.policy_run import PolicyRun
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.report import Report
 
@@ -46,6 +49,7 @@ class Outcome:
     messages: list = field(default_factory=list)  # Outgoing
     deliveries: list = field(default_factory=list)  # DeliveryResult
     result: dict[str, Any] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)  # ledger mode and note
 
     @property
     def something_went_out(self) -> bool:
@@ -108,10 +112,15 @@ def run(
         record_reminders,
         run_checks,
     )
+    from shipper_alert.exports_check import migration_hints  # noqa: PLC0415
     from shipper_alert.reminders import ReminderState  # noqa: PLC0415
     from shipper_alert.sls.client import SlsClient  # noqa: PLC0415
+    from shipper_alert.sls.exports import ExportReader  # noqa: PLC0415
 
     state = ReminderState(settings.state_dir)
+    # --- notification policy: which windows this check decides, with or without a ledger
+    policy = PolicyRun.start(settings, spec.kind, window, context, now, function_timeout(context))
+    # ---
     with SlsClient(
         settings.endpoint,
         settings.credentials,
@@ -119,39 +128,73 @@ def run(
         clock=now,
         sleep=sleep,
     ) as client:
-        reports = run_checks(client, shippers, window, settings.rules, started)
+        reader = ExportReader(client, sleep=sleep)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exports") as side:
+            pending = side.submit(_check_exports, reader, settings, window)
+            reports = run_checks(
+                client, shippers, window, settings.rules, started, history=policy.windows
+            )
+            exports = pending.result()
+        reports = migration_hints(reader, reports)
         reports = apply_reminders(reports, state, window, settings.rules)
+        exports = apply_reminders(exports, state, window, settings.rules)
         if settings.auto_retry:
             reports = auto_retry(client, reports, settings.dry_run)
+    reports = policy.apply(reports)  # notification policy
 
     report = Report(
         window=window,
         timezone=settings.timezone,
         timezone_name=settings.timezone_name,
         shippers=tuple(reports),
+        exports=tuple(exports),
         dry_run=settings.dry_run,
         function_name=getattr(getattr(context, "function", None), "name", None),
         request_id=getattr(context, "request_id", None),
         checked_at=int(started),
+        notes=policy.notes,
+        label=settings.alert_label,
     )
     outcome = Outcome(settings, window, report)
     if report.has_findings:
-        _notify(outcome, deadline, sleep)
+        notify(outcome, deadline, sleep)
         if not settings.dry_run and outcome.something_went_out:
-            record_reminders(report.shippers, state, window)
+            record_reminders((*report.shippers, *report.exports), state, window)
     else:
         log.info("nothing to report for window [%d, %d)", window.start, window.end)
+    delivered = not report.has_findings or all(d.delivered for d in outcome.deliveries)
+    policy.finish(window, delivered and not settings.dry_run, now())  # ledger after delivery
+    outcome.policy = policy.to_json()
     outcome.result = _result(outcome)
+    if settings.heartbeat_url and outcome.result["ok"] and not settings.dry_run:
+        from shipper_alert.heartbeat import ping  # noqa: PLC0415
+
+        outcome.result["heartbeat"] = ping(settings.heartbeat_url, deadline).to_json()
     return outcome
 
 
-def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]) -> None:
+def _check_exports(reader: Any, settings: Settings, window: Window) -> list:
+    """The export-job reports (none when EXPORTS is empty), read beside the shippers."""
+    if not settings.exports.exports:
+        return []
+    from shipper_alert.exports_check import run_export_checks  # noqa: PLC0415
+
+    rules = settings.rules
+    return run_export_checks(
+        reader, settings.exports, window, rules.remind_interval, rules.notify_resolved
+    )
+
+
+def notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]) -> None:
+    """Build every channel's messages for `outcome.report` and deliver them (or preview)."""
     from shipper_alert.notify.delivery import DeliveryResult, deliver_all  # noqa: PLC0415
-    from shipper_alert.notify.registry import build_notifiers, preview_messages  # noqa: PLC0415
+    from shipper_alert.notify.preview import preview_messages  # noqa: PLC0415
+    from shipper_alert.notify.registry import build_notifiers  # noqa: PLC0415
     from shipper_alert.render import Renderer  # noqa: PLC0415
 
     settings = outcome.settings
     renderer = Renderer(settings.template_dir, settings.timezone)
+    renderer.notes.extend(outcome.report.notes)  # every channel shows the report's notes
     notifiers = build_notifiers(settings.channels)
     plan = []
     try:
@@ -180,7 +223,7 @@ def _notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]
 
 def _result(outcome: Outcome) -> dict[str, Any]:
     report = outcome.report
-    all_read = all(s.error is None for s in report.shippers)
+    all_read = all(s.error is None for s in (*report.shippers, *report.exports))
     # On a dry run nothing is sent, but a channel that could not build its message is
     # still a failure worth seeing.
     all_delivered = all(d.delivered for d in outcome.deliveries)
@@ -189,8 +232,11 @@ def _result(outcome: Outcome) -> dict[str, Any]:
         "dryRun": outcome.settings.dry_run,
         "window": outcome.window.to_json(),
         "shippers": [s.to_json() for s in report.shippers],
+        "exports": [e.to_json() for e in report.exports],
         "notifications": [d.to_json() for d in outcome.deliveries],
         "messages": [m.preview() for m in outcome.messages] if outcome.settings.dry_run else [],
+        "held": sum(s.held for s in report.shippers),
+        "policy": outcome.policy,
     }
 
 

@@ -74,6 +74,16 @@ def group_by_message(tasks: tuple[FailedTask, ...]) -> tuple[MessageGroup, ...]:
 
 
 @dataclass(frozen=True)
+class Found:
+    """What a check found for a shipper (the result), when its message carries other things."""
+
+    breached: bool
+    failed_ids: tuple[str, ...]
+    stuck_ids: tuple[str, ...]
+    stalled: bool
+
+
+@dataclass(frozen=True)
 class ShipperReport:
     ref: ShipperRef
     failed: int = 0
@@ -89,6 +99,13 @@ class ShipperReport:
     error_notice_due: bool = False  # the monitor-error notice goes out in this check
     partial: bool = False  # the read failed after some tasks were already evaluated
     retry: RetryOutcome | None = None
+    # Set by the notification policy (policy.py, notices.py): what this message carries
+    # differs from what the check found, which `found` keeps for the result.
+    history: Any = None  # window_views.History, for the policy only
+    state: str | None = None  # FIRING, STILL FAILING, RESOLVED; None: nothing to send
+    held: int = 0  # findings that wait for a later message
+    refailed: int = 0  # notified tasks that failed again after an SLS retry (ledger)
+    found: Found | None = None
 
     @property
     def console_url(self) -> str:
@@ -99,29 +116,43 @@ class ShipperReport:
         return group_by_message(self.failed_tasks)
 
     @property
-    def has_findings(self) -> bool:
-        """Something in this report is to be sent now."""
+    def firing(self) -> bool:
+        """Something is wrong now: the one place "firing" (not "resolved") is decided."""
         return bool(
             self.breached
             or self.stuck_tasks
             or self.stall
-            or self.resolved
             or (self.error and self.error_notice_due)
         )
 
+    @property
+    def has_findings(self) -> bool:
+        """Something in this report is to be sent now (the policy's state, once applied)."""
+        if self.found is not None:
+            return bool(self.state or (self.error and self.error_notice_due))
+        return self.firing or self.resolved
+
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = self.ref.to_json()
+        found = self.found or Found(
+            self.breached,
+            tuple(task.id for task in self.failed_tasks),
+            tuple(task.id for task in self.stuck_tasks),
+            self.stall is not None,
+        )
         body.update(
             {
                 "failed": self.failed,
                 "succeeded": self.succeeded,
                 "running": self.running,
-                "breached": self.breached,
-                "failedTaskIds": [task.id for task in self.failed_tasks],
-                "stuckTaskIds": [task.id for task in self.stuck_tasks],
-                "stalled": self.stall is not None,
+                "breached": found.breached,
+                "failedTaskIds": list(found.failed_ids),
+                "stuckTaskIds": list(found.stuck_ids),
+                "stalled": found.stalled,
                 "resolved": self.resolved,
                 "error": self.error.to_json() if self.error else None,
+                "state": self.state,
+                "held": self.held,
             }
         )
         return body
@@ -136,6 +167,7 @@ class Totals:
     stalled: int
     errors: int
     resolved: int
+    exports: int = 0  # export jobs with findings (not counted in the shipper totals above)
 
 
 @dataclass(frozen=True)
@@ -151,6 +183,8 @@ class Report:
     request_id: str | None = None
     checked_at: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "custom template failed"
+    exports: tuple = ()  # exports_report.ExportReport, found beside the shippers
+    label: str = "shipper-alert"  # ALERT_LABEL: names this deployment in titles
 
     @property
     def findings(self) -> tuple[ShipperReport, ...]:
@@ -167,11 +201,13 @@ class Report:
                 order = 3
             return order, str(report.ref)
 
-        return tuple(sorted((r for r in self.shippers if r.has_findings), key=rank))
+        targets = (*self.shippers, *self.exports)
+        return tuple(sorted((r for r in targets if r.has_findings), key=rank))
 
     @property
     def totals(self) -> Totals:
-        findings = self.findings
+        exports = sum(1 for r in self.findings if not isinstance(r, ShipperReport))
+        findings = tuple(r for r in self.findings if isinstance(r, ShipperReport))
         return Totals(
             shippers=len(self.shippers),
             breached=sum(1 for r in findings if r.breached),
@@ -179,22 +215,20 @@ class Report:
             stuck=sum(len(r.stuck_tasks) for r in findings),
             stalled=sum(1 for r in findings if r.stall),
             errors=sum(1 for r in findings if r.error and r.error_notice_due),
-            resolved=sum(1 for r in findings if r.resolved),
+            resolved=sum(1 for r in self.findings if r.resolved),  # shippers and export jobs
+            exports=exports,
         )
 
     @property
+    def state(self) -> str:
+        """The most urgent policy state among the findings (FIRING without a policy)."""
+        states = {r.state for r in self.findings}
+        return next((s for s in ("FIRING", "STILL FAILING", "RESOLVED") if s in states), "FIRING")
+
+    @property
     def only_resolved(self) -> bool:
-        return all(r.resolved and not _alerting(r) for r in self.findings)
+        return all(r.resolved and not r.firing for r in self.findings)
 
     @property
     def has_findings(self) -> bool:
         return bool(self.findings)
-
-
-def _alerting(report: ShipperReport) -> bool:
-    return bool(
-        report.breached
-        or report.stuck_tasks
-        or report.stall
-        or (report.error and report.error_notice_due)
-    )

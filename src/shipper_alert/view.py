@@ -40,7 +40,8 @@ class GroupView:
 
     @property
     def hidden(self) -> int:
-        return self.group.count - len(self.tasks)
+        """Task lines left out (an export job's groups have none to leave out)."""
+        return len(self.group.tasks) - len(self.tasks)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ def build_view(
         shown_groups = groups if limits.groups is None else groups[: limits.groups]
         group_views = []
         for group in shown_groups:
-            take = group.count if budget is None else min(group.count, budget)
+            lines = len(group.tasks)
+            take = lines if budget is None else min(lines, budget)
             if budget is not None:
                 budget -= take
             group_views.append(GroupView(group, group.tasks[:take]))

@@ -53,6 +53,7 @@ def demo_environment(endpoint: str, key_id: str, key_secret: str) -> dict[str, s
     return {
         "SLS_ENDPOINT": endpoint,
         "SHIPPERS": "shop-prod/*/*",
+        "EXPORTS": "shop-prod/*",
         "ALIBABA_CLOUD_ACCESS_KEY_ID": key_id,
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": key_secret,
         "RUNNING_TIMEOUT": "3h",
@@ -60,6 +61,9 @@ def demo_environment(endpoint: str, key_id: str, key_secret: str) -> dict[str, s
         "AUTO_RETRY": "true",
         "ALERT_TIMEZONE": "Asia/Shanghai",
         "LOG_LEVEL": "WARNING",
+        # A fresh ledger: the first timer check of the shippers' trouble is its FIRING,
+        # whatever the time of day (stateless checks may take it for one already sent).
+        "STATE_URL": "file://" + tempfile.mkdtemp(prefix="shipper-alert-demo-ledger-"),
     }
 
 
@@ -196,6 +200,61 @@ def _print_received(standins: dict, out) -> None:
         show("SMTP", f"text/html part, {len(html)} characters, first 1,200", html[:1200] + "\n ...")
 
 
+def run_episode(standins: dict, out=sys.stdout) -> list[str]:
+    """A shipper failing for two hours, checked every 5 minutes on a simulated clock.
+
+    The notification policy's episode with a ledger: FIRING at once, STILL FAILING digests
+    once an hour, RESOLVED an hour after the last failure. Returns the titles sent.
+    """
+    import index  # noqa: PLC0415
+    from shipper_alert_dev.sim import SimClock, SlsSimulator  # noqa: PLC0415
+    from shipper_alert_dev.sim.scenario import TaskSpec  # noqa: PLC0415
+
+    hour = 3600
+    clock = SimClock(int(time.time()) // hour * hour - 4 * hour)
+    begin = int(clock.now())
+    failing = [
+        TaskSpec(
+            f"ep-{n}",
+            begin + n * INTERVAL,
+            "fail",
+            begin + n * INTERVAL + 90,
+            message="UnAuthorized: the role cannot write the bucket",
+            code="UnAuthorized",
+        )
+        for n in range(24)
+    ]
+    healthy = [
+        TaskSpec(f"ok-{n}", begin + n * INTERVAL, "success", begin + n * INTERVAL + 90)
+        for n in range(24, 48)
+    ]
+    slack = standins["slack"]
+    before = len(slack.messages())
+    titles: list[str] = []
+    print(f"\n{RULE}\nAn episode: 2 hours of failures, a check every 5 minutes\n{RULE}", file=out)
+    with SlsSimulator(None, clock=clock) as sim:
+        sim.scenario.add_tasks("shop-prod", "orders", "to-oss-episode", tasks=failing + healthy)
+        env = {
+            **demo_environment(sim.endpoint, *_key(sim)),
+            "SHIPPERS": "shop-prod/orders/to-oss-episode",
+            "SLACK_WEBHOOK_URL": slack.webhook_url,
+        }
+        with _environment(env), mock.patch("time.time", clock.now):
+            for _ in range(48):
+                clock.advance(INTERVAL)
+                trigger = int(clock.now())
+                event = {"triggerTime": _iso(trigger), "triggerName": "every-5m", "payload": ""}
+                json.loads(index.handler(json.dumps(event).encode(), _context()))
+                for message in slack.messages()[before + len(titles) :]:
+                    titles.append(message["text"].split(" | ")[0])
+                    print(f"{_iso(trigger)}  {titles[-1]}", file=out)
+    return titles
+
+
+def _key(sim) -> tuple[str, str]:
+    return sim.credential.access_key_id, sim.credential.access_key_secret
+
+
 def main() -> int:
     from shipper_alert_dev.sim import Scenario, SlsSimulator  # noqa: PLC0415
 
@@ -214,6 +273,7 @@ def main() -> int:
             for standin in standins.values():
                 standin.start()
             run_delivery(sim.endpoint, key_id, key_secret, standins)
+            run_episode(standins)
         finally:
             for standin in standins.values():
                 standin.stop()

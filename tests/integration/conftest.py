@@ -6,13 +6,19 @@
   given), stopped at teardown.
 - `sls_request(sim, method, path, ...)`: one raw `requests` call signed with
   `shipper_alert.sls.signing`, with knobs to break it (wrong key, missing headers, ...).
+- `fc_package`: dist/shipper-alert-fc.zip as `make package` builds it, rebuilt at most once
+  per session, and only when older than what goes into it. `code_package` is the same zip
+  under the name the FC 2.0 and 3.0 deploy tests use.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +31,25 @@ from shipper_alert_dev.sim import (
     SimClock,
     SlsSimulator,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "dist" / "shipper-alert-fc.zip"
+
+
+@pytest.fixture(scope="session")
+def fc_package() -> Path:
+    sources = [ROOT / "src" / "index.py", ROOT / "requirements.txt", ROOT / "tools" / "package.py"]
+    sources += [p for p in (ROOT / "src" / "shipper_alert").rglob("*") if p.is_file()]
+    newest = max(p.stat().st_mtime for p in sources if "__pycache__" not in p.parts)
+    if not PACKAGE.is_file() or PACKAGE.stat().st_mtime < newest:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and tool
+            [sys.executable, str(ROOT / "tools" / "package.py")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, f"tools/package.py failed:\n{done.stderr}"
+    return PACKAGE
 
 
 @pytest.fixture
@@ -102,3 +127,8 @@ def sls_request() -> Iterator[SignedRequest]:
 
     yield call
     session.close()
+
+
+@pytest.fixture(scope="session")
+def code_package(fc_package: Path) -> Path:
+    return fc_package

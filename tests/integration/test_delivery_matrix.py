@@ -16,7 +16,7 @@ import pytest
 import index
 from shipper_alert.config import CHANNEL_VARIABLES
 from shipper_alert.errors import NotDeliveredError
-from shipper_alert.notify.slack import SlackNotifier
+from shipper_alert.notify.slack.notifier import SlackNotifier
 from shipper_alert.reminders import FILE_NAME
 from shipper_alert_dev.standins.base import Reply
 from shipper_alert_dev.standins.dingtalk import DingTalkStandIn

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import io
 
-from shipper_alert_dev.demo import SCENARIO, make_standins, run_delivery, run_dry_checks
+from shipper_alert_dev.demo import (
+    SCENARIO,
+    make_standins,
+    run_delivery,
+    run_dry_checks,
+    run_episode,
+)
 from shipper_alert_dev.sim import Scenario, SlsSimulator
 
 
@@ -34,8 +40,16 @@ def test_the_demo_checks_show_failing_stuck_stalled_resolved_and_healthy_shipper
     assert not any(
         e["breached"] or e["stuckTaskIds"] or e["stalled"] for e in by_name["oss-backup"]
     )
+    exports: dict[str, list] = {}
+    for entry in (e for r in results for e in r["exports"]):
+        exports.setdefault(entry["job"], []).append(entry)
+    assert not any(e["breached"] for e in exports["export-nginx-oss"])
+    assert [e["notRunning"] is not None for e in exports["export-app-oss"]].count(True) == 1
+    assert all(e["connectorErrors"] for e in exports["export-audit-odps"])
     text = out.getvalue()
     for marker in ("BREACHED:", "STUCK:", "STALLED:", "AUTO_RETRY: would retry", "Asia/Shanghai"):
+        assert marker in text
+    for marker in ("== shop-prod/export-audit-odps ==", "job is STOPPED for", "ODPS-0130071"):
         assert marker in text
 
 
@@ -77,3 +91,63 @@ def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp
     ):
         assert heading in text
     assert "oss-archive-unauth" in text
+
+
+def test_the_demo_episode_fires_digests_and_resolves(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    standins = make_standins()
+    for standin in standins.values():
+        standin.start()
+    try:
+        titles = run_episode(standins, out=io.StringIO())
+    finally:
+        for standin in standins.values():
+            standin.stop()
+    assert titles == [
+        "shipper-alert FIRING: 1 failed task in 1 shipper",
+        "shipper-alert STILL FAILING: 12 failed tasks in 1 shipper",
+        "shipper-alert RESOLVED: 11 failed tasks in 1 shipper, 1 resolved",
+    ]
+
+
+def test_the_demo_needs_only_the_demo_requirements(tmp_path):
+    """make demo installs requirements-demo.txt only: the demo must run without the rest."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[2]
+    demo_requirements = (root / "requirements-demo.txt").read_text().split()
+    assert [line for line in demo_requirements if "==" in line] == ["aiosmtpd==1.4.6"]
+    # Installed for the tests, not for the demo: importing any of them must not be needed.
+    blocked = [
+        "pytest",
+        "boto3",
+        "botocore",
+        "moto",
+        "yaml",
+        "jsonschema",
+        "trustme",
+        "aliyun",
+        "fc2",
+    ]
+    script = (
+        "import sys, runpy\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {blocked!r}:\n"
+        "            raise ImportError(f'the demo imported {name}')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "runpy.run_module('shipper_alert_dev.demo', run_name='__main__')\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", script],
+        cwd=root,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root / "src"), "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "everything it started is stopped" in done.stdout

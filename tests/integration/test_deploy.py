@@ -7,7 +7,6 @@ that reads the local SLS simulator with the STS keys FC hands the function's rol
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -22,12 +21,16 @@ import pytest
 from shipper_alert_dev.standins.base import Reply
 from shipper_alert_dev.standins.dingtalk import DingTalkStandIn
 from shipper_alert_dev.standins.fc import FcCredential, FcStandIn
+from tools_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "fc.py"
-PACKAGE = ROOT / "dist" / "shipper-alert-fc.zip"
 SCENARIO = ROOT / "scenarios" / "demo.json"
 ROLE_ARN = "acs:ram::1234567890123456:role/shipper-alert"
+
+# Deploying needs the FC package, built for this session (tools/package.py): `make test-fast`
+# leaves these out.
+pytestmark = pytest.mark.slow
 
 # The deployer's key, with an STS token so that the token's handling is checked too.
 DEPLOYER = FcCredential("LTAI-deployer", "deployer-key-secret-0123456789", "deployer-sts-token-xyz")
@@ -41,30 +44,7 @@ OVERRIDE_SECRETS = (DINGTALK_TOKEN, DINGTALK_SECRET, SMTP_PASSWORD)
 NEVER_SENT = (DEPLOYER.access_key_secret, ROLE_STS.access_key_secret, *OVERRIDE_SECRETS)
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location("fc_tool", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-fc_tool = _load_tool()
-
-
-@pytest.fixture(scope="session")
-def code_package() -> Path:
-    """dist/shipper-alert-fc.zip, rebuilt once per session when older than its sources."""
-    sources = [ROOT / "src" / "index.py", ROOT / "requirements.txt", ROOT / "tools" / "package.py"]
-    sources += [p for p in (ROOT / "src" / "shipper_alert").rglob("*") if p.is_file()]
-    newest = max(p.stat().st_mtime for p in sources if "__pycache__" not in p.parts)
-    if not PACKAGE.is_file() or PACKAGE.stat().st_mtime < newest:
-        subprocess.run(  # noqa: S603 - our own interpreter and tool
-            [sys.executable, str(ROOT / "tools" / "package.py")],
-            check=True,
-            capture_output=True,
-        )
-    return PACKAGE
+fc_tool = load_tool("fc")
 
 
 @pytest.fixture(scope="session")
@@ -223,8 +203,10 @@ def test_deploy_creates_everything_on_a_fresh_fc(fc, env, sim, dingtalk):
         "function check: created",
         "trigger every-5m: created",
         "async invocation config (LATEST): set",
-        "  Allow log:GetShipperStatus, log:ListLogStores, log:ListShipper, log:RetryShipperTask"
-        " on acs:log:*:*:project/*",
+        "  Allow log:GetShipperStatus on acs:log:*:*:project/shop-prod/logstore/*, "
+        "acs:log:*:*:project/shop-prod/logstore/*/*",
+        "  Allow log:ListLogStores on acs:log:*:*:project/shop-prod/logstore/*",
+        "  Allow log:ListShipper on acs:log:*:*:project/shop-prod/logstore/*",
         "    DINGTALK_SECRET=***  (SHIPPER_ALERT_ENV_FILE)",
         "    SMTP_PASSWORD=***  (FC_ENV_SMTP_PASSWORD)",
         "    ALERT_TIMEZONE=Asia/Shanghai",
@@ -345,17 +327,19 @@ def test_missing_variables_are_reported_all_at_once(fc):
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        "error: cannot deploy (5 problems):",
+        "error: cannot deploy (6 problems):",
         "  FC_ENDPOINT: not set, and FC_ACCOUNT_ID and FC_REGION not set to build it "
         "(https://<account>.<region>.fc.aliyuncs.com)",
         "  ALIBABA_CLOUD_ACCESS_KEY_ID: not set (the key that deploys and invokes)",
         "  ALIBABA_CLOUD_ACCESS_KEY_SECRET: not set",
         "  FC_ROLE_ARN: not set, and template.yml's service has no Role: give the ARN of a RAM "
-        "role that fc.aliyuncs.com may assume, with the policy template.yml lists",
+        "role that fc.aliyuncs.com may assume, with the policy make deploy prints",
         # template.yml alone turns no channel on: its webhook URL is left for a secret.
         "  function configuration: channels: no channel is configured (set "
         "DINGTALK_WEBHOOK_URL, SLACK_WEBHOOK_URL, WECOM_WEBHOOK_URL, FEISHU_WEBHOOK_URL, "
         "WEBHOOK_URL or EMAIL_TO), and this is not a dry run",
+        "  SHIPPERS: my-project/my-logstore/my-shipper is template.yml's placeholder: set the "
+        "shippers to watch (template.yml, the env file or FC_ENV_SHIPPERS)",
         "The function would reject its configuration; --skip-config-check deploys anyway.",
     ]
     assert fc.received == []
@@ -384,9 +368,9 @@ def test_every_kind_of_problem_is_reported_together(fc, env, tmp_path):
         "  FC_ENDPOINT: http:// is allowed only to a loopback address; use https://",
         "  ALIBABA_CLOUD_ACCESS_KEY_SECRET: not set",
         "  FC_ROLE_ARN: 'my-role' is not a role ARN (acs:ram::<account>:role/<name>)",
-        "  SHIPPER_ALERT_ENV_FILE: line 1: DINGTALK_WEBHOK_URL is not a variable shipper-alert "
-        "reads",
         "  SHIPPER_ALERT_ENV_FILE: line 2 is not NAME=value",
+        "  SHIPPER_ALERT_ENV_FILE: line 1: DINGTALK_WEBHOK_URL is not a variable shipper-alert "
+        "reads; did you mean DINGTALK_WEBHOOK_URL?",
         "  FC_ENV_NOT_A_VARIABLE: NOT_A_VARIABLE is not a variable shipper-alert reads",
     ]
     assert fc.received == []
@@ -429,6 +413,26 @@ def test_deploy_refuses_an_environment_the_function_would_reject(fc, env):
     assert "  function configuration: FAIL_THRESHOLD: 0 is outside 1..1000000000" in err
     assert err.endswith(
         "The function would reject its configuration; --skip-config-check deploys anyway.\n"
+    )
+    assert fc.received == []
+
+
+def test_deploy_refuses_a_timer_that_is_not_check_interval(fc, env):
+    code, _, err = tool_in_process("deploy", env={**env, "FC_ENV_CHECK_INTERVAL": "10m"})
+    assert code == 2
+    assert (
+        "  timer every-5m: fires every 5m but CHECK_INTERVAL is 10m: each check covers one "
+        "CHECK_INTERVAL, so alerts would repeat or windows go unchecked; make them equal" in err
+    )
+    assert fc.received == []
+
+
+def test_deploy_refuses_a_misspelt_variable_with_a_suggestion(fc, env):
+    code, _, err = tool_in_process("deploy", env={**env, "FC_ENV_FAIL_TRESHOLD": "3"})
+    assert code == 2
+    assert (
+        "  FC_ENV_FAIL_TRESHOLD: FAIL_TRESHOLD is not a variable shipper-alert reads; "
+        "did you mean FAIL_THRESHOLD?" in err
     )
     assert fc.received == []
 
@@ -563,7 +567,10 @@ def test_invoke_rejects_an_event_that_is_not_json(fc, env):
 # -- the deployed timer --------------------------------------------------------------------
 def test_the_deployed_timer_check_delivers_to_dingtalk(fc, env, dingtalk, sim):
     """What FC runs every 5 minutes: a real check, signed into the DingTalk stand-in."""
-    deployed({k: v for k, v in env.items() if not k.startswith("FC_ENV_")})  # no email
+    no_email = {k: v for k, v in env.items() if not k.startswith("FC_ENV_")}
+    # The simulated shipper has failed for hours: a stateless timer check takes that for an
+    # episode already notified and holds it; a reminder every window sends each one.
+    deployed({**no_email, "FC_ENV_REMIND_INTERVAL": "5m"})
     invocation = fc.invoke("shipper-alert", "check", fc.timer_event("every-5m"), asynchronous=True)
     assert invocation.error_type is None, invocation.logs.decode()
     result = json.loads(invocation.body)

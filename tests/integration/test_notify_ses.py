@@ -36,9 +36,10 @@ from moto.ses.models import ses_backends
 
 import factories
 from shipper_alert.budget import Deadline
-from shipper_alert.config import EmailSettings
 from shipper_alert.notify.delivery import DeliveryResult, RetryPolicy, deliver_all
-from shipper_alert.notify.mail import MAX_MESSAGE_BYTES, EmailNotifier, wire_bytes
+from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, wire_bytes
+from shipper_alert.notify.email.notifier import EmailNotifier
+from shipper_alert.notify.email.settings import EmailSettings
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 

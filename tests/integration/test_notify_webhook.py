@@ -14,9 +14,9 @@ import pytest
 
 import factories
 from shipper_alert.budget import Deadline
-from shipper_alert.config import WebhookSettings
 from shipper_alert.notify.delivery import DeliveryResult, deliver_all
-from shipper_alert.notify.webhook import MAX_BODY_BYTES, WebhookNotifier
+from shipper_alert.notify.webhook.notifier import MAX_BODY_BYTES, WebhookNotifier
+from shipper_alert.notify.webhook.settings import WebhookSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert_dev.standins.base import Reply
@@ -147,13 +147,6 @@ def test_server_errors_and_dropped_connections_are_retried(standin, notifier, fa
     first, second = standin.received
     assert first.body == second.body
     assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
-
-
-def test_429_is_retried_after_retry_after(standin, notifier):
-    standin.fail_next(Reply(429, "slow down", {"Retry-After": "12"}))
-    result, sleeps = deliver(notifier, one_failure())
-    assert (result.delivered, result.attempts, sleeps) == (True, 2, [12.0])
-    assert len(standin.delivered()) == 1
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 302])

@@ -1120,6 +1120,7 @@ def test_cli_uses_the_demo_scenario_by_default(monkeypatch):
     assert "scenario: scenarios/demo.json" in out
     assert "ALIBABA_CLOUD_ACCESS_KEY_ID=sim-access-key-id" in out
     assert "shop-prod/nginx-access/oss-archive" in out
+    assert "EXPORTS=shop-prod/export-nginx-oss,shop-prod/export-app-oss," in out
 
 
 def test_cli_without_a_scenario_file_serves_an_empty_scenario(monkeypatch, tmp_path):

@@ -29,6 +29,8 @@ CHECKS = DAY // INTERVAL + 1  # triggers T0, T0+5m, ..., T0+24h
 FIRST_WINDOW_START = T0 - SETTLE - INTERVAL
 LAST_WINDOW_END = T0 + (CHECKS - 1) * INTERVAL - SETTLE
 
+pytestmark = pytest.mark.slow  # a simulated day of checks: `make test-fast` leaves it out
+
 
 def covered(instant: int) -> bool:
     return FIRST_WINDOW_START <= instant < LAST_WINDOW_END

@@ -2,7 +2,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from shipper_alert.config import Rules, inspect_settings, load_settings
+import factories
+from shipper_alert.config import Channels, Rules, inspect_settings, load_settings
 from shipper_alert.errors import ConfigError
 from shipper_alert.models import ShipperRef
 
@@ -143,6 +144,7 @@ def test_no_shipper_at_all():
     env = {k: v for k, v in BASE.items() if k != "SHIPPERS"}
     assert problems(env) == [
         "SHIPPERS: no shipper to watch: set SHIPPERS or SLS_PROJECT, SLS_LOGSTORE and SLS_SHIPPER"
+        " (or EXPORTS for export jobs)"
     ]
 
 
@@ -309,3 +311,18 @@ def test_validate_shows_values_with_secrets_masked():
     rendered = repr(inspection)
     for secret in ("AKID-0123", "AK-SECRET-VALUE", "SECRETPART", "pw-123456"):
         assert secret not in rendered
+
+
+def test_loading_the_configuration_imports_no_http_or_template_library():
+    code = (
+        "import shipper_alert.config as c\n"
+        "c.inspect_settings({'WEBHOOK_URL': 'https://example.com/h', 'EMAIL_TO': 'a@b.example'})"
+    )
+    libraries = ("requests", "urllib3", "jinja2", "boto3")
+    assert factories.modules_loaded_by(code, libraries) == []
+
+
+def test_a_channel_outside_the_registry_is_refused():
+    with pytest.raises(TypeError, match="unknown channel"):
+        Channels(pager=object())
+    assert Channels().enabled() == []

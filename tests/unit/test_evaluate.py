@@ -3,7 +3,15 @@ import tracemalloc
 import pytest
 
 from shipper_alert.config import Rules
-from shipper_alert.evaluate import Stall, WindowEvaluator, stall_in_window
+from shipper_alert.evaluate import (
+    ReadOutcome,
+    Stall,
+    WindowEvaluator,
+    decide,
+    needs_older_tasks,
+    newest_created_before,
+    stall_in_window,
+)
 from shipper_alert.models import Task, Window
 
 W = Window(10_000, 10_300)  # the checked window; the previous one is [9_700, 10_000)
@@ -177,3 +185,158 @@ def test_memory_follows_the_findings_not_the_number_of_tasks_read():
 
     small, large = peak(1_000), peak(50_000)
     assert large < small + 64 * 1024  # 49,000 more tasks read, no more memory held
+
+
+# --- decide: the findings from the verdict and how the read went --------------------------
+
+FAILED_IN_WINDOW = task("f", "fail", 9_000, 10_100, "boom")
+FAILED_IN_PREVIOUS = task("p", "fail", 9_000, 9_800, "boom")
+STUCK = task("r", "running", 10_000 - 3600)
+STALL_RULES = {"stall_timeout": 600, "remind_interval": 3600}
+COMPLETE = ReadOutcome(complete=True)
+FAILED_READ = ReadOutcome(complete=False)
+
+
+def findings(tasks, read, **rules):
+    evaluator = WindowEvaluator(W, Rules(**rules))
+    evaluator.add(tasks)
+    return decide(evaluator.verdict(), read, W, Rules(**rules))
+
+
+@pytest.mark.parametrize(
+    ("case", "tasks", "read", "rules", "expected"),
+    [
+        (
+            "breach on a complete read",
+            [FAILED_IN_WINDOW],
+            COMPLETE,
+            {},
+            {"breached": True, "failed": ("f",), "resolved": False, "partial": False},
+        ),
+        (
+            "breach proved before the read failed is kept, partial",
+            [FAILED_IN_WINDOW],
+            FAILED_READ,
+            {},
+            {"breached": True, "failed": ("f",), "resolved": False, "partial": True},
+        ),
+        (
+            "a read that failed before any task is not partial",
+            [],
+            FAILED_READ,
+            {},
+            {"breached": False, "failed": (), "resolved": False, "partial": False},
+        ),
+        (
+            "resolved: previous window breached, this one does not",
+            [FAILED_IN_PREVIOUS],
+            COMPLETE,
+            {},
+            {"breached": False, "failed": (), "resolved": True, "partial": False},
+        ),
+        (
+            "resolved waits for a complete read",
+            [FAILED_IN_PREVIOUS],
+            FAILED_READ,
+            {},
+            {"breached": False, "failed": (), "resolved": False, "partial": True},
+        ),
+        (
+            "NOTIFY_RESOLVED=false: no resolved",
+            [FAILED_IN_PREVIOUS],
+            COMPLETE,
+            {"notify_resolved": False},
+            {"breached": False, "failed": (), "resolved": False, "partial": False},
+        ),
+        (
+            "still breaching is not resolved",
+            [FAILED_IN_PREVIOUS, FAILED_IN_WINDOW],
+            COMPLETE,
+            {},
+            {"breached": True, "failed": ("f",), "resolved": False, "partial": False},
+        ),
+        (
+            "below the threshold: failed tasks counted, not reported",
+            [FAILED_IN_WINDOW],
+            COMPLETE,
+            {"fail_threshold": 2},
+            {"breached": False, "failed": (), "resolved": False, "partial": False},
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_decide_breach_resolved_and_partial(case, tasks, read, rules, expected):
+    f = findings(tasks, read, **rules)
+    got = {
+        "breached": f.breached,
+        "failed": tuple(t.id for t in f.failed_tasks),
+        "resolved": f.resolved,
+        "partial": f.partial,
+    }
+    assert got == expected
+    assert f.counts.failed == sum(1 for t in tasks if t is FAILED_IN_WINDOW)
+
+
+@pytest.mark.parametrize(
+    ("case", "tasks", "read", "expected"),
+    [
+        ("newest in range, due now", [task("n", "success", 9_400, 9_500)], COMPLETE, 9_400),
+        ("newest in range, not due", [task("n", "success", 9_900, 9_950)], COMPLETE, None),
+        (
+            "no task in range: the one found further back decides",
+            [],
+            ReadOutcome(complete=True, newest_before_range=9_400),
+            9_400,
+        ),
+        (
+            "a task in range wins over the one further back",
+            [task("n", "success", 9_900, 9_950)],
+            ReadOutcome(complete=True, newest_before_range=9_400),
+            None,
+        ),
+        (
+            "stall waits for a complete read",
+            [task("n", "success", 9_400, 9_500)],
+            FAILED_READ,
+            None,
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_decide_stall(case, tasks, read, expected):
+    stall = findings(tasks, read, **STALL_RULES).stall
+    assert (stall.newest_create_time if stall else None) == expected
+    if stall:
+        assert stall == Stall(expected, expected + 600, False)
+
+
+def test_stuck_tasks_seen_before_a_failed_read_are_reported():
+    f = findings([STUCK], FAILED_READ, running_timeout=3600)
+    assert [t.id for t in f.stuck_tasks] == ["r"]
+    assert (f.running, f.partial, f.stall) == (1, True, None)
+
+
+@pytest.mark.parametrize(
+    ("newest", "rules", "expected"),
+    [
+        (None, STALL_RULES, True),
+        (9_000, STALL_RULES, False),
+        (None, {}, False),  # no stall rule: nothing to look for
+    ],
+)
+def test_needs_older_tasks(newest, rules, expected):
+    assert needs_older_tasks(newest, Rules(**rules)) is expected
+
+
+@pytest.mark.parametrize(
+    ("creates", "end", "start", "expected"),
+    [
+        ([100, 300, 200], 1_000, None, 300),
+        ([100, 300, 1_000], 1_000, None, 300),  # at the end: outside the half-open range
+        ([1_000, 2_000], 1_000, None, None),
+        ([100], 1_000, 500, 500),  # the newest of an earlier page stays
+        ([], 1_000, None, None),
+    ],
+)
+def test_newest_created_before(creates, end, start, expected):
+    assert newest_created_before(creates, end, start) == expected

@@ -32,8 +32,33 @@ def test_timer_window_ends_settle_delay_before_the_aligned_trigger():
 def test_late_and_repeated_triggers_check_the_same_window():
     on_time = window_of(timer("2026-11-28T08:05:00Z"))
     assert window_of(timer("2026-11-28T08:05:07Z")) == on_time
-    assert window_of(timer("2026-11-28T08:09:59Z")) == on_time
+    assert window_of(timer("2026-11-28T08:09:49Z")) == on_time
     assert window_of(timer("2026-11-28T08:10:00Z")) == Window(on_time.end, on_time.end + 300)
+
+
+@pytest.mark.parametrize(
+    ("trigger", "end"),
+    [
+        ("2026-11-28T08:09:50Z", T0800 + 540),  # 10 s early: the 08:10 boundary
+        ("2026-11-28T08:09:59Z", T0800 + 540),  # 1 s early
+        ("2026-11-28T08:09:49Z", T0800 + 240),  # 11 s early: a late 08:05 trigger
+    ],
+)
+def test_a_trigger_up_to_ten_seconds_early_counts_as_the_boundary(trigger, end):
+    assert window_of(timer(trigger)) == Window(end - 300, end)
+
+
+def test_early_tolerance_is_a_tenth_of_a_short_interval():
+    rules = Rules(check_interval=60, settle_delay=0)
+    assert timer_window(T0800 - 6, rules) == Window(T0800 - 60, T0800)
+    assert timer_window(T0800 - 7, rules) == Window(T0800 - 120, T0800 - 60)
+
+
+def test_an_early_trigger_with_no_settle_delay_is_not_a_future_window():
+    rules = Rules(check_interval=300, settle_delay=0)
+    assert window_of(timer("2026-11-28T08:09:55Z"), now=T0800 + 595, rules=rules) == Window(
+        T0800 + 300, T0800 + 600
+    )
 
 
 def test_consecutive_timer_windows_tile_time():

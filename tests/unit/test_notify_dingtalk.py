@@ -10,10 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import factories
-from shipper_alert.config import DingTalkSettings
 from shipper_alert.evaluate import Stall
-from shipper_alert.notify import dingtalk
-from shipper_alert.notify.dingtalk import DingTalkNotifier, encode_body, interpret_reply, sign
+from shipper_alert.notify.dingtalk import notifier as dingtalk
+from shipper_alert.notify.dingtalk.notifier import (
+    DingTalkNotifier,
+    encode_body,
+    interpret_reply,
+    sign,
+)
+from shipper_alert.notify.dingtalk.settings import DingTalkSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert.report import ErrorInfo, Report, RetryOutcome

@@ -11,8 +11,8 @@ from datetime import timezone
 import pytest
 
 import factories
-from shipper_alert.config import Channels, FeishuSettings
-from shipper_alert.notify.feishu import (
+from shipper_alert.config import Channels
+from shipper_alert.notify.feishu.notifier import (
     MAX_BODY_BYTES,
     FeishuNotifier,
     encode_body,
@@ -20,6 +20,7 @@ from shipper_alert.notify.feishu import (
     sign,
     signed,
 )
+from shipper_alert.notify.feishu.settings import FeishuSettings
 from shipper_alert.notify.registry import build_notifiers
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer

@@ -12,10 +12,10 @@ from datetime import timezone
 import pytest
 
 import factories
-from shipper_alert.config import Channels, SlackSettings
-from shipper_alert.notify import slack
+from shipper_alert.config import Channels
 from shipper_alert.notify.registry import build_notifiers
-from shipper_alert.notify.slack import (
+from shipper_alert.notify.slack import notifier as slack
+from shipper_alert.notify.slack.notifier import (
     MAX_BLOCKS_JSON_CHARS,
     SlackNotifier,
     link_url,
@@ -23,6 +23,7 @@ from shipper_alert.notify.slack import (
     slack_length,
     split_sections,
 )
+from shipper_alert.notify.slack.settings import SlackSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert_dev.standins.slack import blocks_problem, measure

@@ -12,17 +12,18 @@ import jsonschema
 import pytest
 
 import factories
-from shipper_alert.config import Channels, WebhookSettings
+from shipper_alert.config import Channels
 from shipper_alert.evaluate import Stall
 from shipper_alert.models import Window
 from shipper_alert.notify.registry import build_notifiers
-from shipper_alert.notify.webhook import (
+from shipper_alert.notify.webhook.notifier import (
     MAX_BODY_BYTES,
     WebhookNotifier,
     encode_body,
     fingerprint,
     notification_key,
 )
+from shipper_alert.notify.webhook.settings import WebhookSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert.report import ErrorInfo, RetryOutcome

@@ -8,16 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import factories
-from shipper_alert.config import WeComSettings
 from shipper_alert.evaluate import Stall
-from shipper_alert.notify import wecom
-from shipper_alert.notify.wecom import (
+from shipper_alert.notify.wecom import notifier as wecom
+from shipper_alert.notify.wecom.notifier import (
     WeComNotifier,
     content_bytes,
     interpret_reply,
     rate_limit_wait,
     truncate_utf8,
 )
+from shipper_alert.notify.wecom.settings import WeComSettings
 from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
 from shipper_alert.report import ErrorInfo, Report, RetryOutcome

@@ -499,7 +499,7 @@ SHIPPER_PATH = "projects[0].logstores[0].shippers[0]"
             "credentials[0].accessKeySecret: required",
         ),
         ({"faults": [{"status": 500, "errorCode": 5}]}, "faults[0].errorCode: must be a string"),
-        ({"faults": [{"api": "GetLogs", "status": 500}]}, "faults[0].api: must be one of"),
+        ({"faults": [{"api": "GetLogz", "status": 500}]}, "faults[0].api: must be one of"),
         ({"faults": [{"times": 2}]}, "faults[0]: does nothing; give a status, a latency or drop"),
         ({"faults": [{"status": 500, "colour": 1}]}, "faults[0].colour: unknown field"),
     ],

@@ -20,9 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from shipper_alert.budget import Deadline, backoff_delay
+from shipper_alert.budget import Deadline
 from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing
 from shipper_alert.redact import SecretScrubber
+from shipper_alert.retry import Backoff, next_delay
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +89,15 @@ def _deliver_channel(
                 break
             if not failure.retryable:
                 break
-            delay = backoff_delay(attempt, policy.base_delay, policy.max_delay, rng)
-            if failure.retry_after is not None:
-                delay = max(delay, failure.retry_after)
-            if attempt + 1 >= policy.max_attempts:
-                break
-            if delay + policy.min_attempt_time > deadline.remaining():
+            backoff = Backoff(
+                policy.base_delay, policy.max_delay, policy.max_attempts, policy.min_attempt_time
+            )
+            delay = next_delay(attempt + 1, deadline, failure.retry_after, backoff=backoff, rng=rng)
+            if delay is None:
                 log.warning(
-                    "%s: not retrying (%s): waiting %.1fs would pass the deadline",
+                    "%s: not retrying (%s): attempts or time used up",
                     notifier.name,
                     SecretScrubber.scrub(failure.detail),
-                    delay,
                 )
                 break
             log.warning(

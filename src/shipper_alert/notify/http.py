@@ -22,12 +22,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from shipper_alert import __version__
+from shipper_alert import USER_AGENT
 from shipper_alert.notify.base import DeliveryFailure, Notifier
-from shipper_alert.redact import SecretScrubber, redact_url
+from shipper_alert.redact import Secret, redact_url
 
-USER_AGENT = f"shipper-alert/{__version__}"
 CONNECT_TIMEOUT = 3.05
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 # How much of an unexpected response body an error quotes.
 BODY_EXCERPT = 200
 
@@ -41,6 +41,13 @@ def new_session() -> requests.Session:
     session.mount("http://", adapter)
     session.headers["User-Agent"] = USER_AGENT
     return session
+
+
+def encode_json(payload: Any, *, compact: bool = True) -> bytes:
+    """A JSON body exactly as sent and as measured: UTF-8, so CJK takes 3 bytes a character
+    (`requests`' own `json=` would escape it as 6-byte `\\uXXXX`)."""
+    separators = (",", ":") if compact else None
+    return json.dumps(payload, ensure_ascii=False, separators=separators).encode("utf-8")
 
 
 def excerpt(body: bytes | str) -> str:
@@ -131,20 +138,6 @@ def json_body(response: requests.Response, service: str) -> dict[str, Any]:
     return body
 
 
-def reply_code(reply: dict[str, Any], key: str) -> int | None:
-    """The integer status a robot's JSON reply carries in `key` (`errcode`, `code`)."""
-    try:
-        return int(reply.get(key))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-
-
-def unexpected_reply(where: str, reply: dict[str, Any], key: str) -> DeliveryFailure:
-    """A 2xx whose body lacks the status field: retryable (a proxy's page, a glitch)."""
-    text = SecretScrubber.scrub(excerpt(json.dumps(reply, ensure_ascii=False)))
-    return DeliveryFailure(f"{where}: unexpected response without {key!r}: {text}", retryable=True)
-
-
 class HttpNotifier(Notifier):
     """A channel that POSTs to a webhook: its settings, a pooled session, a clock."""
 
@@ -159,6 +152,28 @@ class HttpNotifier(Notifier):
         self._own_session = session is None
         self._session = session or new_session()
         self._clock = clock
+
+    def url(self) -> Secret:
+        """The configured webhook URL (a secret: it carries the token)."""
+        return self._settings.webhook_url
+
+    def where(self) -> str:
+        """How errors name this channel: the service and the redacted URL."""
+        return f"{self.name} ({redact_url(self.url().reveal())})"
+
+    def post_json(
+        self, body: bytes, timeout: float, headers: dict[str, str] | None = None, **options: Any
+    ) -> requests.Response:
+        """POST the exact JSON bytes once (see `post` for what raises)."""
+        return post(
+            self._session,
+            self.name,
+            self.url().reveal(),
+            timeout,
+            data=body,
+            headers={**JSON_HEADERS, **(headers or {})},
+            **options,
+        )
 
     def close(self) -> None:
         if self._own_session:

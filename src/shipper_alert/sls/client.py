@@ -23,15 +23,16 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from shipper_alert.budget import Deadline, backoff_delay
+from shipper_alert.budget import Deadline
 from shipper_alert.models import TASK_STATUSES
+from shipper_alert.retry import Backoff, next_delay
 from shipper_alert.sls import signing
 from shipper_alert.sls.credentials import Credentials
 from shipper_alert.sls.endpoint import Endpoint
@@ -105,6 +106,7 @@ class _Reply:
     status: int
     body: bytes
     request_id: str
+    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
 
 
 class SlsClient:
@@ -140,9 +142,7 @@ class SlsClient:
         self._deadline = deadline
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
-        self._max_attempts = max_attempts
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self._backoff = Backoff(backoff_base, backoff_cap, max_attempts, MIN_ATTEMPT_SECONDS)
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
@@ -247,6 +247,22 @@ class SlsClient:
             body = json.dumps(ids[first : first + RETRY_CHUNK]).encode("utf-8")
             self._call(_Request(api, "PUT", project, path, [], body))
 
+    def call(
+        self,
+        api: str,
+        method: str,
+        project: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        body: bytes | None = None,
+        *,
+        names: Sequence[str] = (),
+    ) -> _Reply:
+        """One call with this client's signing, retries and deadline, for API modules beside
+        this one (`shipper_alert.sls.exports`); `names` are the path's resource names."""
+        _check_names(api, project, *names)
+        return self._call(_Request(api, method, project, path, list(params), body))
+
     # --- paging, retries, one attempt ---------------------------------------------------
 
     def _list_names(
@@ -283,25 +299,23 @@ class SlsClient:
                     "%s; attempt %d of %d, retrying in %.2fs",
                     error,
                     attempt,
-                    self._max_attempts,
+                    self._backoff.max_attempts,
                     delay,
                 )
                 self._sleep(delay)
 
     def _retry_delay(self, error: SlsError, attempt: int) -> float | None:
-        """How long to wait before the next attempt, or None to raise `error` now."""
-        if not error.retryable or attempt >= self._max_attempts:
+        """How long to wait before the next attempt, or None to raise `error` now.
+
+        The error reply carries no wait hint (only errorCode and errorMessage:
+        https://help.aliyun.com/en/sls/developer-reference/error-codes), so the wait is the
+        shared back-off alone.
+        """
+        if not error.retryable:
             return None
-        delay = backoff_delay(attempt - 1, self._backoff_base, self._backoff_cap, self._rng)
-        left = self._deadline.remaining() - delay
-        if left < MIN_ATTEMPT_SECONDS:
-            logger.debug(
-                "%s: not retrying, %.2fs would be left after a %.2fs back-off",
-                error.api,
-                max(left, 0.0),
-                delay,
-            )
-            return None
+        delay = next_delay(attempt, self._deadline, backoff=self._backoff, rng=self._rng)
+        if delay is None:
+            logger.debug("%s: not retrying: attempts or time used up", error.api)
         return delay
 
     def _attempt(self, request: _Request) -> _Reply:
@@ -356,7 +370,8 @@ class SlsClient:
             request_id or "-",
         )
         if 200 <= response.status_code < 300:
-            return _Reply(response.status_code, response.content, request_id)
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            return _Reply(response.status_code, response.content, request_id, headers)
         raise error_from_http(response.status_code, response.content, request_id, api)
 
     def _signed_headers(self, request: _Request) -> dict[str, str]:

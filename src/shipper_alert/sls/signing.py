@@ -1,5 +1,9 @@
 """SLS request signature, version 1 (`hmac-sha1`), byte-identical to aliyun-log-python-sdk.
 
+The 2020-12-30 SDKs sign the same string with HMAC-SHA256 and say so in
+`x-log-signaturemethod: hmac-sha256` (alibabacloud-gateway-sls `GetSignature`); `signature`
+takes either method, so the simulator verifies what each SDK sends.
+
 Reference: ../shared/reference/sls-api.md §1 (string-to-sign, canonical headers, canonical
 resource, test vectors A, A-STS, B, B-STS and C), taken from the SDK's `auth.py`
 `AuthV1.sign_request` and `util.py` `Util.canonicalized_*`, and the official formula at
@@ -20,6 +24,9 @@ from collections.abc import Iterable, Mapping
 
 API_VERSION = "0.6.0"
 SIGNATURE_METHOD = "hmac-sha1"
+SIGNATURE_METHOD_SHA256 = "hmac-sha256"
+_DIGESTS = {SIGNATURE_METHOD: hashlib.sha1, SIGNATURE_METHOD_SHA256: hashlib.sha256}
+SIGNATURE_METHODS = tuple(_DIGESTS)
 # Headers the SDK sets after computing the signature, so they are not part of it.
 UNSIGNED_LOG_HEADERS = frozenset({"x-log-date"})
 
@@ -84,8 +91,9 @@ def string_to_sign(
     )
 
 
-def signature(access_key_secret: str, text: str) -> str:
-    digest = hmac.new(access_key_secret.encode("utf-8"), text.encode("utf-8"), hashlib.sha1)
+def signature(access_key_secret: str, text: str, method: str = SIGNATURE_METHOD) -> str:
+    """base64 of the HMAC of `text` with the digest that `method` names."""
+    digest = hmac.new(access_key_secret.encode("utf-8"), text.encode("utf-8"), _DIGESTS[method])
     return base64.b64encode(digest.digest()).decode("ascii")
 
 

@@ -138,6 +138,9 @@ def _print_banner(simulator: SlsSimulator, scenario_path: str | None, out: TextI
     shippers = simulator.scenario.shipper_paths()
     if shippers:
         lines.append(f"  SHIPPERS={','.join(shippers)}")
+    exports = simulator.scenario.exports.job_paths()
+    if exports:
+        lines.append(f"  EXPORTS={','.join(exports)}")
     lines.append("press Ctrl-C to stop")
     print("\n".join(lines), file=out, flush=True)
 

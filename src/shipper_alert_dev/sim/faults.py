@@ -28,7 +28,25 @@ API_GET_SHIPPER_STATUS = "GetShipperStatus"
 API_RETRY_SHIPPER_TASK = "RetryShipperTask"
 API_LIST_SHIPPER = "ListShipper"
 API_LIST_LOGSTORES = "ListLogStores"
-APIS = (API_GET_SHIPPER_STATUS, API_RETRY_SHIPPER_TASK, API_LIST_SHIPPER, API_LIST_LOGSTORES)
+# The export-job and GetLogs APIs, by the vendor's names (sim/exports.py serves them).
+EXPORT_APIS = (
+    "GetLogs",
+    "ListExport",
+    "GetExport",
+    "ListOSSExports",
+    "GetOSSExport",
+    "ListMaxComputeExports",
+    "GetMaxComputeExport",
+    "ListOSSHDFSExports",
+    "GetOSSHDFSExport",
+)
+APIS = (
+    API_GET_SHIPPER_STATUS,
+    API_RETRY_SHIPPER_TASK,
+    API_LIST_SHIPPER,
+    API_LIST_LOGSTORES,
+    *EXPORT_APIS,
+)
 
 
 class FaultError(ValueError):

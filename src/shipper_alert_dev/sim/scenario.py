@@ -54,6 +54,7 @@ from typing import Any
 
 from shipper_alert import durations
 from shipper_alert.models import TASK_FAIL, TASK_RUNNING, TASK_STATUSES, TASK_SUCCESS
+from shipper_alert_dev.sim import exports
 from shipper_alert_dev.sim.faults import Fault, FaultError
 
 # The simulator's own made-up credentials, accepted when a scenario names none. They open
@@ -380,6 +381,7 @@ class Scenario:
         self.credentials: list[Credential] = []
         self.faults: list[Fault] = []
         self.description = ""
+        self.exports = exports.ExportSet()
         self.lock = threading.RLock()
 
     # -- loading --
@@ -544,7 +546,7 @@ class Scenario:
 
 # --- reading the file format -----------------------------------------------------------
 
-_TOP_KEYS = {"credentials", "projects", "faults", "description"}
+_TOP_KEYS = {"credentials", "projects", "faults", "description", "exports", "diagnosticLogstores"}
 _TASK_KEYS = {
     "id",
     "created",
@@ -744,6 +746,14 @@ def _read_scenario(scenario: Scenario, data: Any, problems: list[str]) -> None:
                 _object(s_data, s_path, {"name", "tasks", "generate"}, problems)
                 shipper = logstore.shippers.setdefault(s_name, ShipperSpec(s_name))
                 _read_shipper_tasks(shipper, s_data, s_path, reference, problems)
+    exports.read(
+        scenario.exports,
+        top,
+        lambda value: resolve_time(value, reference),
+        parse_duration,
+        lambda name: scenario.projects.setdefault(name, ProjectSpec(name)),
+        problems,
+    )
 
 
 def _read_credential(item: Any, path: str, problems: list[str]) -> Credential | None:

@@ -5,11 +5,13 @@ It serves, for the project named by the first label of the `Host` header:
 - RetryShipperTask  `PUT /logstores/{logstore}/shipper/{shipper}/tasks`
 - ListShipper       `GET /logstores/{logstore}/shipper`
 - ListLogStores     `GET /logstores`
+- the export-job views and GetLogs over diagnostic rows (sim/exports.py, sim/query.py)
 with the parameters, limits, response bodies and error codes of
 ../shared/reference/sls-api.md §2-§3 and seed/GetShipperStatus.md (48-hour limit, size at
 most 500, at most 10 ids per retry, `{"errorCode", "errorMessage"}` bodies, an
 `x-log-requestid` on every response), and it checks the v1 signature, the required headers
-and the `Date` skew (15 minutes) as §1.9 and §3.2 describe.
+and the `Date` skew (15 minutes) as §1.9 and §3.2 describe; `hmac-sha1` and the 2020-12-30
+SDKs' `hmac-sha256` signatures are both verified, by the method each request names.
 
 Where the vendor's documents leave a detail open, the simulator picks one and keeps to it:
 - time range: taskCreateTime in [from, to], both ends included; order: by a hash of the task
@@ -52,6 +54,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from shipper_alert.models import TASK_FAIL, TASK_RUNNING, TASK_STATUSES, TASK_SUCCESS
 from shipper_alert.sls import signing
+from shipper_alert_dev.sim import exports
+from shipper_alert_dev.sim.apierror import ApiError
 from shipper_alert_dev.sim.clock import Clock, RealClock
 from shipper_alert_dev.sim.faults import (
     API_GET_SHIPPER_STATUS,
@@ -96,16 +100,6 @@ class ReceivedRequest:
     clock_time: float = 0.0
 
 
-class ApiError(Exception):
-    """An SLS error answer: HTTP status plus `{"errorCode", "errorMessage"}`."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-
 @dataclass
 class _Response:
     status: int = 200
@@ -121,6 +115,7 @@ class _Route:
     logstore: str | None = None
     shipper: str | None = None
     error: ApiError | None = None
+    job: str | None = None
 
 
 def _json_response(payload: Any, status: int = 200) -> _Response:
@@ -320,7 +315,7 @@ class SlsSimulator:
         pairs = parse_qsl(split.query, keep_blank_values=True)
         lowered = {name.lower(): value for name, value in headers.items()}
         project = project_from_host(lowered.get("host"))
-        route = _route(method, split.path)
+        route = _route(method, split.path, dict(pairs))
         auth_error = self._authenticate(method, path, pairs, lowered, body, now)
 
         fault = self._faults.take(route.api, project, route.logstore, route.shipper)
@@ -397,7 +392,7 @@ class SlsSimulator:
                 "MissingSignatureMethod",
                 "x-log-signaturemethod does not exist in http header.",
             )
-        if method != signing.SIGNATURE_METHOD:
+        if method not in signing.SIGNATURE_METHODS:
             raise ApiError(
                 400, "InvalidSignatureMethod", f"x-log-signaturemethod {method} is unsupported."
             )
@@ -454,7 +449,8 @@ class SlsSimulator:
         signed = dict(headers)
         signed["date"] = headers.get("date") or headers.get("x-log-date", "")
         text = signing.string_to_sign(method, path, pairs, signed)
-        expected = signing.signature(credential.access_key_secret, text)
+        method = headers.get("x-log-signaturemethod", signing.SIGNATURE_METHOD)
+        expected = signing.signature(credential.access_key_secret, text, method)
         if not hmac.compare_digest(expected.encode(), sent_signature.encode()):
             raise ApiError(401, "SignatureNotMatch", f"Signature {sent_signature} not matched.")
 
@@ -483,6 +479,14 @@ class SlsSimulator:
             project = self.scenario.project(project_name)
             if project is None:
                 raise ApiError(404, "ProjectNotExist", f"Project {project_name} does not exist")
+            if route.api in exports.APIS:
+                name = route.logstore if route.api == exports.API_GET_LOGS else route.job
+                payload, extra = exports.serve(
+                    self.scenario.exports, route.api, project_name, name, params, body, _int_param
+                )
+                response = _json_response(payload)
+                response.headers.update(extra)
+                return response
             if route.api == API_LIST_LOGSTORES:
                 return self._list_logstores(list(project.logstores), params)
             logstore = project.logstores.get(route.logstore or "")
@@ -556,10 +560,16 @@ class SlsSimulator:
         return _Response(200, page, {"Content-Type": "application/json"})
 
 
-def _route(method: str, raw_path: str) -> _Route:
+def _route(method: str, raw_path: str, query: Mapping[str, str] | None = None) -> _Route:
     segments = [unquote(part) for part in raw_path.split("/")[1:]]
     api: str | None = None
     logstore = shipper = None
+    export_route = exports.route(method, segments, query or {})
+    if export_route is not None:
+        api, name = export_route
+        if api == exports.API_GET_LOGS:
+            return _Route(api, logstore=name)
+        return _Route(api, job=name)
     if segments == ["logstores"]:
         api = API_LIST_LOGSTORES if method == "GET" else None
     elif len(segments) == 3 and segments[0] == "logstores" and segments[2] == "shipper":

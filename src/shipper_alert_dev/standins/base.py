@@ -64,6 +64,15 @@ class Reply:
         return self.body, "application/octet-stream"
 
 
+def off_route(request: Received, path: str) -> Reply | None:
+    """A robot endpoint's answer to anything but a POST to its path; None for that POST."""
+    if request.method != "POST":
+        return Reply(405, "method not allowed")
+    if request.path != path:
+        return Reply(404, "not found")
+    return None
+
+
 def _require_loopback(host: str) -> None:
     if host == "localhost":
         return

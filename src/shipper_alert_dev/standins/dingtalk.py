@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from shipper_alert_dev.standins.base import Received, Reply, StandIn
+from shipper_alert_dev.standins.base import Received, Reply, StandIn, off_route
 
 PATH = "/robot/send"
 DEFAULT_TOKEN = "dingtalk-test-token"  # noqa: S105 - the stand-in's own made-up token
@@ -93,10 +93,9 @@ class DingTalkStandIn(StandIn):
         return Reply(200, OK_BODY)
 
     def answer(self, request: Received) -> Reply:  # noqa: PLR0911 - one per documented check
-        if request.method != "POST":
-            return Reply(405, "method not allowed")
-        if request.path != PATH:
-            return Reply(404, "not found")
+        refused = off_route(request, PATH)
+        if refused is not None:
+            return refused
         if request.query.get("access_token") != [self.access_token]:
             return _error(300001, "token is not exist")
         if self.secret is not None:

@@ -196,6 +196,14 @@ def verify_request(
             "the difference between the request time and the server's time is too large",
         )
     expected = signature(credential.access_key_secret, string_to_sign(method, path, lower, query))
+    check_signature_and_token(credential, expected, given, lower.get("x-fc-security-token", ""))
+    return credential
+
+
+def check_signature_and_token(
+    credential: FcCredential, expected: str, given: str, token: str
+) -> None:
+    """FcApiError (403) unless the signature matches and an STS key's token was sent."""
     if not hmac.compare_digest(expected.encode(), given.encode()):
         raise FcApiError(
             403,
@@ -204,10 +212,9 @@ def verify_request(
             "Check your access key and signing method",
         )
     if credential.security_token is not None and not hmac.compare_digest(
-        credential.security_token.encode(), lower.get("x-fc-security-token", "").encode()
+        credential.security_token.encode(), token.encode()
     ):
         raise FcApiError(403, "InvalidSecurityToken", "the security token is missing or invalid")
-    return credential
 
 
 # -- what the stand-in stores ---------------------------------------------------------------
@@ -284,13 +291,10 @@ class ServiceMeta:
 
 
 class FunctionMeta:
-    def __init__(self, name, handler, memory, timeout, initializer, initialization_timeout):
-        self.name = name
-        self.handler = handler
-        self.memory = memory
-        self.timeout = timeout
-        self.initializer = initializer
-        self.initialization_timeout = initialization_timeout
+    # python3.10: name, handler, memory, timeout, initializer, initialization_timeout;
+    # python3.12 (FC 3.0): name, handler, memory, timeout, version_id, qualifier.
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
 
 
 class Tracing:
@@ -306,9 +310,15 @@ class Tracing:
 class FCContext:
     def __init__(self):
         self.request_id = request_id
-        self.credentials = Credentials(**c["credentials"])
+        # Absent on python3.12, which has ALIBABA_CLOUD_* variables and no service instead.
+        if "credentials" in c:
+            self.credentials = Credentials(**c["credentials"])
+        if "service" in c:
+            self.service = ServiceMeta(**c["service"])
+        for key in ("log_project", "log_store"):
+            if key in c:
+                setattr(self, key, c[key])
         self.function = FunctionMeta(**c["function"])
-        self.service = ServiceMeta(**c["service"])
         self.region = c["region"]
         self.account_id = c["account_id"]
         self.tracing = Tracing()
@@ -455,29 +465,38 @@ class FcStandIn(StandIn):
         shutil.rmtree(self._workdir, ignore_errors=True)
 
     # -- the HTTP side ------------------------------------------------------------------
+    request_id_header = "X-Fc-Request-Id"
+
     def answer(self, request: Received) -> Reply:
         request_id = str(uuid.uuid4())
         try:
-            verify_request(
-                request.method,
-                request.path,
-                request.query,
-                request.headers,
-                self.credentials,
-                self.clock(),
-            )
+            self._verify(request)
             reply = self._route(request, request_id)
             error_code = None
         except FcApiError as exc:
-            reply = Reply(exc.status, {"ErrorCode": exc.code, "ErrorMessage": exc.message})
+            reply = self._error_answer(exc, request_id)
             error_code = exc.code
-        headers = {"X-Fc-Request-Id": request_id, **reply.headers}
+        headers = {self.request_id_header: request_id, **reply.headers}
         reply = Reply(reply.status, reply.body, headers)
         with self._state:
             self.exchanges.append(
                 Exchange(request.method, request.path, reply.status, error_code, request_id)
             )
         return reply
+
+    def _verify(self, request: Received) -> None:
+        verify_request(
+            request.method,
+            request.path,
+            request.query,
+            request.headers,
+            self.credentials,
+            self.clock(),
+        )
+
+    @staticmethod
+    def _error_answer(exc: FcApiError, request_id: str) -> Reply:
+        return Reply(exc.status, {"ErrorCode": exc.code, "ErrorMessage": exc.message})
 
     def _route(self, request: Received, request_id: str) -> Reply:  # noqa: PLR0911, PLR0912
         prefix = f"/{API_VERSION}/"
@@ -949,6 +968,10 @@ class FcStandIn(StandIn):
             "account_id": self.account_id,
         }
 
+    def _interpreter(self, function: Mapping[str, Any]) -> str:
+        """The Python that runs the function's runtime."""
+        return self.python
+
     def _run(
         self,
         service: Mapping[str, Any],
@@ -967,7 +990,7 @@ class FcStandIn(StandIn):
         timeout = function["timeout"]
         with tempfile.TemporaryDirectory(dir=self._workdir) as scratch:
             result_path = Path(scratch) / "result.json"
-            command = [self.python, "-I", "-S", "-u", "-c", _RUNNER]
+            command = [self._interpreter(function), "-I", "-S", "-u", "-c", _RUNNER]
             command += [str(code_dir), function["handler"], str(result_path)]
             try:
                 done = subprocess.run(  # noqa: S603 - our interpreter, our runner

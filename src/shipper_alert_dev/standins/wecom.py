@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 
-from shipper_alert_dev.standins.base import Received, Reply, StandIn
+from shipper_alert_dev.standins.base import Received, Reply, StandIn, off_route
 
 PATH = "/cgi-bin/webhook/send"
 MAX_CONTENT_BYTES = {"markdown": 4096, "text": 2048}
@@ -58,10 +58,9 @@ class WeComStandIn(StandIn):
         return Reply(200, OK_BODY)
 
     def answer(self, request: Received) -> Reply:  # noqa: PLR0911 - one per documented check
-        if request.method != "POST":
-            return Reply(405, "method not allowed")
-        if request.path != PATH:
-            return Reply(404, "not found")
+        refused = off_route(request, PATH)
+        if refused is not None:
+            return refused
         if request.query.get("key") != [self.key]:
             return _error(93000, "invalid webhook url, hint: [standin]")
         try:

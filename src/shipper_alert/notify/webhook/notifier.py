@@ -1,35 +1,7 @@
 """Generic webhook: the run's findings as one JSON document POSTed to WEBHOOK_URL, for
-machines (SIEMs, runbooks, ticketing). The payload is documented field by field in
-docs/webhook.md and as JSON Schema in docs/webhook.schema.json; tests validate real
-payloads against that schema.
-
-- Convention (channels.md §6, Alertmanager's webhook "version 4",
-  https://prometheus.io/docs/alerting/latest/configuration/#webhook_config): from it we keep
-  `version`, `status` (firing/resolved), a stable `groupKey`, `truncatedAlerts`, and
-  `alerts[]` each with a `status` and a `fingerprint`; the rest carries our findings (the
-  window, each shipper's counts, failed and stuck tasks, stall, monitor error, auto-retry,
-  console URL). Our `version` is "1" of this schema, not Alertmanager's "4": a receiver
-  built for Alertmanager would misread it anyway.
-- Deduplication (§6.4: "expect duplicates: make receivers idempotent"): `notificationKey`
-  is the same for every delivery of the same check (same group, same window), also sent
-  as the `Idempotency-Key` header with the part number; `alerts[].fingerprint` is the
-  shipper, shared by its firing and its resolved alert; each failed or stuck task, stall
-  and monitor error has its own `fingerprint`. Fingerprints are the first 16 hex digits
-  of SHA-256 over the finding's identity, so they are stable across checks and versions.
-- Size: the body is kept to at most 1,000,000 bytes (self-imposed: under the 1 MiB that
-  common receivers accept by default, e.g. nginx's client_max_body_size). When the findings
-  do not fit, task lists are cut (then message groups, then the shippers are split over
-  several posts, `part`/`parts`) by `notify.base.fit`, and every cut is counted:
-  `truncatedTasks`, per alert `failedTasksOmitted`, `failedTaskGroupsOmitted`,
-  `stuckTasksOmitted`, and `truncatedAlerts` (shippers carried by other parts). Totals
-  always come from the whole report. The body is sent as the exact bytes that were
-  measured (compact UTF-8 JSON).
-- API text is JSON-encoded (§0, "Escaping: JSON-encode") and otherwise untouched:
-  receivers get error messages exactly as SLS wrote them and must escape them for their
-  own output.
-- Delivery (§6.4, §8.1): any 2xx is success (the body is not read); 429 (with
-  Retry-After), 5xx, timeouts and connection errors are retried; any other status,
-  redirects included, is not.
+machines (SIEMs, runbooks, ticketing); documented in docs/webhook.md and
+docs/webhook.schema.json. Convention, deduplication and size: docs/vendors.md,
+"Generic webhook".
 """
 
 from __future__ import annotations
@@ -43,11 +15,12 @@ from typing import Any
 import requests
 
 from shipper_alert import __version__
-from shipper_alert.config import WebhookSettings
 from shipper_alert.notify.base import Outgoing, fit
-from shipper_alert.notify.http import HttpNotifier, post
+from shipper_alert.notify.http import HttpNotifier, encode_json
+from shipper_alert.notify.webhook.settings import WebhookSettings
+from shipper_alert.redact import Secret
 from shipper_alert.render import Renderer
-from shipper_alert.report import Report, ShipperReport
+from shipper_alert.report import Report
 from shipper_alert.view import MessageView, ShipperView
 
 log = logging.getLogger(__name__)
@@ -61,7 +34,7 @@ FINGERPRINT_DIGITS = 16
 
 def encode_body(payload: Any) -> bytes:
     """The request body exactly as sent and as measured against the size limit."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return encode_json(payload)
 
 
 def fingerprint(*identity: str) -> str:
@@ -88,24 +61,33 @@ def notification_key(report: Report) -> str:
     return fingerprint("notification", group_key(report), str(window.start), str(window.end))
 
 
-def _firing(shipper: ShipperReport) -> bool:
-    return bool(
-        shipper.breached
-        or shipper.stuck_tasks
-        or shipper.stall
-        or (shipper.error and shipper.error_notice_due)
-    )
+def error_body(report: Any, who: tuple[str, ...]) -> dict[str, Any]:
+    """The `error` object of an alert whose report has an error (shipper or export job)."""
+    error = report.error
+    return {
+        "code": error.code,
+        "message": error.message,
+        "requestId": error.request_id,
+        "status": error.status,
+        "partial": report.partial,
+        "noticeDue": report.error_notice_due,
+        "fingerprint": fingerprint("error", *who, error.code),
+    }
 
 
 def alert(view: ShipperView) -> dict[str, Any]:
     """One shipper's findings, as much of them as `view` shows."""
     report = view.report
+    if getattr(report, "kind", None) == "export":
+        from shipper_alert.notify.webhook.exports import export_alert  # noqa: PLC0415
+
+        return export_alert(view)
     ref = report.ref
     who = (ref.project, ref.logstore, ref.shipper)
     failed = [task for group in view.groups for task in group.tasks]
     shown_ids = {task.id for task in failed}
     body: dict[str, Any] = {
-        "status": "firing" if _firing(report) else "resolved",
+        "status": "firing" if report.firing else "resolved",
         "fingerprint": fingerprint("shipper", *who),
         "project": ref.project,
         "logstore": ref.logstore,
@@ -168,16 +150,7 @@ def alert(view: ShipperView) -> dict[str, Any]:
             "fingerprint": fingerprint("stalled", *who, str(stall.newest_create_time)),
         }
     if report.error is not None:
-        error = report.error
-        body["error"] = {
-            "code": error.code,
-            "message": error.message,
-            "requestId": error.request_id,
-            "status": error.status,
-            "partial": report.partial,
-            "noticeDue": report.error_notice_due,
-            "fingerprint": fingerprint("error", *who, error.code),
-        }
+        body["error"] = error_body(report, who)
     if report.retry is not None:
         retry = report.retry
         ids = [task_id for task_id in retry.task_ids if task_id in shown_ids]
@@ -227,6 +200,7 @@ def payload(view: MessageView, title: str, notes: list[str]) -> dict[str, Any]:
             "stalled": totals.stalled,
             "errors": totals.errors,
             "resolved": totals.resolved,
+            "exports": totals.exports,
         },
         "truncatedAlerts": len(report.findings) - len(view.shippers),
         "truncatedTasks": view.hidden_items,
@@ -248,6 +222,9 @@ class WebhookNotifier(HttpNotifier):
         super().__init__(settings, session=session)
         self.max_body_bytes = max_body_bytes
 
+    def url(self) -> Secret:
+        return self._settings.url
+
     def fits(self, outgoing: Outgoing) -> bool:
         return len(encode_body(outgoing.payload)) <= self.max_body_bytes
 
@@ -265,15 +242,5 @@ class WebhookNotifier(HttpNotifier):
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
         document = outgoing.payload
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "Idempotency-Key": f"{document['notificationKey']}-{document['part']}",
-        }
-        post(
-            self._session,
-            SERVICE,
-            self._settings.url.reveal(),
-            timeout,
-            data=encode_body(document),
-            headers=headers,
-        )
+        key = f"{document['notificationKey']}-{document['part']}"
+        self.post_json(encode_body(document), timeout, {"Idempotency-Key": key})

@@ -1,40 +1,6 @@
 """Slack incoming webhook: one Block Kit message per check, with a plain-text fallback.
-
-Vendor facts are from channels.md §2 (incoming webhooks:
-https://api.slack.com/messaging/webhooks; blocks: https://docs.slack.dev/reference/block-kit/blocks;
-formatting: https://api.slack.com/docs/message-formatting).
-
-- Payload (§2.2): `{"text": <fallback>, "blocks": [...]}`. With blocks, the top-level
-  `text` is what notifications show, so it carries the headline and the window. Blocks:
-  a `header` (the headline), a `context` (window, dry run, part), then per shipper a
-  `divider` and `section`s of mrkdwn, then a `section` saying what was left out.
-- Limits (§2.5), enforced by `fits` and cut so that `fit` keeps the most it can:
-  at most 50 blocks; a section's text at most 3000 characters (longer shipper text is cut
-  at line breaks into several sections, a line longer than that at a character that is
-  not inside an `&...;` entity); a header's plain_text at most 150 characters (cut with
-  "…"); the top-level text at most 40,000 characters (Slack truncates beyond it).
-  One more limit is self-imposed: the blocks, as serialised JSON, at most 12,000
-  characters. Slack documents no total, but chat.postMessage answers `msg_blocks_too_long`
-  from about 13,200 characters of blocks (slackapi/bolt-js#2509, observed, not
-  documented), and 12,000 leaves a margin; it is also about what a person reads at 3 a.m.
-- Counting (§2.5, "Slack counts characters, not bytes"): characters are counted as UTF-16
-  code units, `len(text.encode("utf-16-le")) // 2`. For text in the Basic Multilingual
-  Plane (CJK included) that is Python's `len()` (code points); a character outside it (an
-  emoji) counts 2, as in JavaScript's `length`. Of the two plausible measures this is the
-  larger, so what fits by ours fits by Slack's. Text is counted as sent: `&amp;` is 5.
-- Escaping (§2.7): API text goes through the `mrkdwn` filter (`&`, `<`, `>` as entities,
-  so `<!channel>`, `<@U..>` and `<http://evil|x>` cannot form; `* _ ~ `` ` `` replaced by
-  look-alikes) after `one_line`, so it cannot forge lines either. Every mrkdwn text object
-  is `"verbatim": true`, so Slack does not turn a bare URL, `#channel` or `@name` in API
-  text into a link or mention either. The only link is the SLS console URL, written by us
-  as `<url|SLS console>` (which verbatim keeps), its `<`, `>`, `|` percent-encoded.
-  Slack incoming webhooks have no mention configuration here, so nobody is mentioned.
-- Responses (§2.3): success is HTTP 200 with the body `ok`. Errors are plain-text codes
-  with a 4xx status (invalid_payload, no_text, invalid_blocks, no_service,
-  channel_not_found, channel_is_archived, action_prohibited, ...): not retried (§8.3).
-  429 is retried after its Retry-After (§2.4); 5xx (rollup_error), timeouts and connection
-  errors are retried (§8.2). A 2xx with another body is retried: Slack did not say it
-  took the message. The body is sent as the exact bytes that were measured.
+https://api.slack.com/messaging/webhooks
+Limits, counting, escaping and replies: docs/vendors.md, "Slack".
 """
 
 from __future__ import annotations
@@ -45,8 +11,8 @@ import re
 from typing import Any
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
-from shipper_alert.notify.http import HttpNotifier, excerpt, post
-from shipper_alert.redact import redact_url
+from shipper_alert.notify.http import HttpNotifier, encode_json, excerpt
+from shipper_alert.notify.replies import PERMANENT, Rule
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView
@@ -54,28 +20,35 @@ from shipper_alert.view import MessageView
 log = logging.getLogger(__name__)
 
 SERVICE = "slack"
-MAX_BLOCKS = 50  # §2.5
-MAX_SECTION_CHARS = 3000  # §2.5: "must be less than 3001 characters"
-MAX_HEADER_CHARS = 150  # §2.5
-MAX_TEXT_CHARS = 40_000  # §2.5: top-level text is truncated beyond this
+MAX_BLOCKS = 50  # https://docs.slack.dev/reference/block-kit/blocks
+MAX_SECTION_CHARS = 3000  # same page: "must be less than 3001 characters"
+MAX_HEADER_CHARS = 150  # same page
+# https://api.slack.com/changelog/2018-04-truncating-really-long-messages
+MAX_TEXT_CHARS = 40_000
 # Self-imposed, below the ~13,200 characters at which Slack was seen to answer
 # msg_blocks_too_long (slackapi/bolt-js#2509); see the module docstring.
 MAX_BLOCKS_JSON_CHARS = 12_000
 ELLIPSIS = "…"
-JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
-# What an operator should do about each documented error code (§2.3).
-_HINTS = {
-    "no_service": "the webhook was removed, disabled or mistyped: check SLACK_WEBHOOK_URL",
-    "channel_not_found": "the webhook's channel no longer exists",
-    "channel_is_archived": "the webhook's channel is archived",
-    "action_prohibited": "a workspace admin restricts posting there",
-    "posting_to_general_channel_denied": "an admin restricts posting to #general",
-    "invalid_token": "the webhook's token is invalid: check SLACK_WEBHOOK_URL",
-    "team_disabled": "the Slack workspace is disabled",
-    "invalid_blocks": "BUG in shipper-alert's Block Kit payload; please report it",
-    "invalid_payload": "BUG in shipper-alert's payload; please report it",
-    "no_text": "BUG in shipper-alert's payload; please report it",
+# Slack answers an error as a plain-text code with a 4xx status (5xx for rollup_error):
+# https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks
+# The status decides retry (notify.http: 429 and 5xx, so rollup_error, are retried); the
+# table says what each documented 4xx code means and what the operator should do.
+_GONE = "check SLACK_WEBHOOK_URL"
+_BUG = Rule(PERMANENT, "BUG in shipper-alert's payload; please report it", bug=True)
+REPLIES: dict[str, Rule] = {
+    "no_service": Rule(PERMANENT, f"the webhook was removed, disabled or mistyped: {_GONE}"),
+    "channel_not_found": Rule(PERMANENT, "the webhook's channel no longer exists"),
+    "channel_is_archived": Rule(PERMANENT, "the webhook's channel is archived"),
+    "action_prohibited": Rule(PERMANENT, "a workspace admin restricts posting there"),
+    "posting_to_general_channel_denied": Rule(PERMANENT, "an admin restricts posting to #general"),
+    "invalid_token": Rule(PERMANENT, f"the webhook's token is invalid: {_GONE}"),
+    "team_disabled": Rule(PERMANENT, "the Slack workspace is disabled"),
+    "invalid_blocks": Rule(
+        PERMANENT, "BUG in shipper-alert's Block Kit payload; please report it", bug=True
+    ),
+    "invalid_payload": _BUG,
+    "no_text": _BUG,
 }
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 
@@ -87,7 +60,7 @@ def slack_length(text: str) -> int:
 
 def encode_body(payload: Any) -> bytes:
     """The request body exactly as sent."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return encode_json(payload)
 
 
 def blocks_length(blocks: list[dict[str, Any]]) -> int:
@@ -168,7 +141,7 @@ def fits(outgoing: Outgoing) -> bool:
 
 def _mrkdwn(text: str) -> dict[str, Any]:
     # verbatim: no auto-linking of bare URLs, channel names or @mentions in API text;
-    # our own <url|label> link still works (§2.7).
+    # our own <url|label> link still works.
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
@@ -222,24 +195,15 @@ class SlackNotifier(HttpNotifier):
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
-        url = self._settings.webhook_url.reveal()
-        where = f"{SERVICE} ({redact_url(url)})"
         try:
-            response = post(
-                self._session,
-                SERVICE,
-                url,
-                timeout,
-                data=encode_body(outgoing.payload),
-                headers=JSON_HEADERS,
-            )
+            response = self.post_json(encode_body(outgoing.payload), timeout)
         except DeliveryFailure as failure:
             raise _explained(failure) from None
         text = response.content.decode("utf-8", "replace").strip()
         if response.status_code == 200 and text == "ok":
             return
         raise DeliveryFailure(
-            f"{where}: HTTP {response.status_code} without Slack's 'ok': {excerpt(text)}",
+            f"{self.where()}: HTTP {response.status_code} without Slack's 'ok': {excerpt(text)}",
             retryable=True,
         )
 
@@ -247,13 +211,13 @@ class SlackNotifier(HttpNotifier):
 def _explained(failure: DeliveryFailure) -> DeliveryFailure:
     """`failure` with what the operator should do about Slack's error code, if known."""
     code = (failure.body or "").strip()  # Slack answers errors as a plain-text code
-    hint = _HINTS.get(code)
-    if hint is None:
+    rule = REPLIES.get(code)
+    if rule is None:
         return failure
-    if hint.startswith("BUG"):
+    if rule.bug:
         log.error("slack rejected shipper-alert's payload (%s); please report this", code)
     return DeliveryFailure(
-        f"{failure.detail} ({hint})",
+        f"{failure.detail} ({rule.hint})",
         retryable=failure.retryable,
         retry_after=failure.retry_after,
         status=failure.status,

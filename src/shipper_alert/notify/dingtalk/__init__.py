@@ -1,0 +1,1 @@
+"""DingTalk custom robot: settings (stdlib only) and notifier."""

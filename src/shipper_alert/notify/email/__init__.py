@@ -1,0 +1,1 @@
+"""Email: settings (stdlib only), message building, SMTP and SES transports, notifier."""

@@ -1,0 +1,140 @@
+"""Email: one notifier, EMAIL_TO over SMTP or SES (the transports are `smtp` and `ses`).
+
+Longer EMAIL_TO lists are split into several messages (the transport's recipient limit).
+Recipients refused one by one (RCPT): the message still goes to those accepted, and a
+retry goes only to recipients still pending, so nobody receives an alert twice. The
+message counts as delivered only when every recipient accepted it; a permanent (5xx)
+refusal fails the channel naming the address, a temporary (4xx) one is retried.
+"""
+
+from __future__ import annotations
+
+import ssl
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, ClassVar
+
+from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
+from shipper_alert.notify.email import smtp
+from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, compose, recipients_of, wire_bytes
+from shipper_alert.notify.email.ses import SES_MAX_RECIPIENTS, SesSender
+from shipper_alert.notify.email.settings import EmailSettings
+from shipper_alert.notify.email.smtp import SMTP_MAX_RECIPIENTS
+from shipper_alert.redact import SecretScrubber
+from shipper_alert.render import Renderer, one_line
+from shipper_alert.report import Report
+from shipper_alert.view import MessageView
+
+if TYPE_CHECKING:
+    import boto3
+
+
+class EmailNotifier(Notifier):
+    """EMAIL_TO over SMTP or SES; see the module docstring."""
+
+    name: ClassVar[str] = "email"
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        boto_session: boto3.session.Session | None = None,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+    ) -> None:
+        """`ssl_context` (tests only) replaces `ssl.create_default_context()`, e.g. to
+        trust a test CA; it must verify. `boto_session` (tests only) is the boto3 session
+        the SES client comes from."""
+        self.settings = settings
+        self.max_message_bytes = max_message_bytes
+        if ssl_context is not None and ssl_context.verify_mode != ssl.CERT_REQUIRED:
+            raise ValueError("the SMTP TLS context must verify certificates")
+        self._ssl_context = ssl_context
+        self._ses = SesSender(settings.ses_region, boto_session)
+        # Per Message-ID: recipients that have the message, and those refused for good.
+        self._accepted: dict[str, set[str]] = {}
+        self._rejected: dict[str, dict[str, str]] = {}
+
+    # -- build (pure) ---------------------------------------------------------------------
+    def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        limit = SES_MAX_RECIPIENTS if self.settings.transport == "ses" else SMTP_MAX_RECIPIENTS
+        to = self.settings.to
+        batches = [to[i : i + limit] for i in range(0, len(to), limit)] or [()]
+        at = report.checked_at or report.window.end
+        date = datetime.fromtimestamp(at, report.timezone or timezone.utc)
+        messages: list[Outgoing] = []
+        for batch in batches:
+
+            def render(view: MessageView, batch: tuple[str, ...] = batch) -> Outgoing:
+                subject = one_line(renderer.render("email.subject.j2", view=view))
+                text = renderer.render("email.text.j2", view=view)
+                html = renderer.render("email.html.j2", view=view)
+                identity = "|".join(
+                    str(v)
+                    for v in (
+                        report.window.start,
+                        report.window.end,
+                        at,
+                        report.request_id,
+                        view.part,
+                        view.parts,
+                    )
+                )
+                message = compose(
+                    subject=subject,
+                    text=text,
+                    html=html,
+                    sender=self.settings.sender,
+                    recipients=batch,
+                    date=date,
+                    identity=identity,
+                )
+                return Outgoing(self.name, subject, text, message)
+
+            messages.extend(fit(report, render, self.fits))
+        return messages
+
+    def fits(self, outgoing: Outgoing) -> bool:
+        return len(wire_bytes(outgoing.payload)) <= self.max_message_bytes
+
+    # -- send (one attempt) -----------------------------------------------------------------
+    def send(self, outgoing: Outgoing, timeout: float) -> None:
+        message: EmailMessage = outgoing.payload
+        key = str(message["Message-ID"])
+        accepted = self._accepted.setdefault(key, set())
+        rejected = self._rejected.setdefault(key, {})
+        recipients = recipients_of(message)
+        pending = [r for r in recipients if r not in accepted and r not in rejected]
+        if pending:
+            if self.settings.transport == "ses":
+                self._ses.send(message, self.settings.sender, timeout)
+                accepted.update(pending)
+                return
+            context = self._ssl_context or ssl.create_default_context()
+            refused = smtp.send(self.settings, message, pending, timeout, context)
+            accepted.update(r for r in pending if r not in refused)
+        else:
+            refused = {}
+        temporary = {a: smtp.reply_text(c, r) for a, (c, r) in refused.items() if c < 500}
+        rejected.update({a: smtp.reply_text(c, r) for a, (c, r) in refused.items() if c >= 500})
+        if not temporary and not rejected:
+            return
+        parts = [f"{self._where}: delivered to {len(accepted)} of {len(recipients)} recipients"]
+        if rejected:
+            parts.append("refused: " + "; ".join(f"{a}: {r}" for a, r in rejected.items()))
+        if temporary:
+            parts.append("refused for now: " + "; ".join(f"{a}: {r}" for a, r in temporary.items()))
+        raise DeliveryFailure(
+            SecretScrubber.scrub("; ".join(parts)),
+            retryable=bool(temporary),
+            partial=bool(accepted),
+        )
+
+    def close(self) -> None:
+        self._ses.close()
+
+    @property
+    def _where(self) -> str:
+        if self.settings.transport == "ses":
+            return self._ses.where
+        return smtp.where(self.settings)

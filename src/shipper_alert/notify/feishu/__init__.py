@@ -1,0 +1,1 @@
+"""Feishu/Lark custom bot: settings (stdlib only) and notifier."""

@@ -1,0 +1,1 @@
+"""Generic JSON webhook (Alertmanager-shaped): settings (stdlib only) and notifier."""

@@ -1,0 +1,1 @@
+"""WeCom group robot: settings (stdlib only) and notifier."""
