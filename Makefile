@@ -42,8 +42,9 @@ clean:
 package: $(STAMP)
 	$(BIN)/python tools/package.py
 
+# make bench: the full run (a few minutes); make bench BENCH_ARGS=--quick for a short one.
 bench: $(STAMP)
-	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench.py $(BENCH_ARGS)
 
 # make deploy / make invoke: FC_ENDPOINT (or FC_ACCOUNT_ID + FC_REGION), the deployer's
 # ALIBABA_CLOUD_ACCESS_KEY_* and FC_ROLE_ARN; see README "Deployment" and tools/fc.py.

@@ -77,6 +77,20 @@ class ShipperRef:
         return cls(project, logstore, shipper)
 
 
+# A task's fields in a GetShipperStatus body
+# (https://www.alibabacloud.com/help/doc-detail/29027.htm). A validated task record is
+# that JSON object as parsed, once `shipper_alert.sls.responses` has checked it: the id a
+# non-empty string, the status one of TASK_STATUSES, the times non-negative integers (the
+# finish time may be missing or null while running), message and code strings or null.
+FIELD_ID = "id"
+FIELD_STATUS = "taskStatus"
+FIELD_MESSAGE = "taskMessage"
+FIELD_CODE = "taskCode"
+FIELD_CREATE_TIME = "taskCreateTime"
+FIELD_FINISH_TIME = "taskFinishTime"
+FIELD_RECEIVE_TIME = "taskLastDataReceiveTime"
+
+
 @dataclass(frozen=True, slots=True)
 class Task:
     """One LogShipper task as GetShipperStatus reports it (already validated)."""
@@ -88,3 +102,29 @@ class Task:
     finish_time: int
     last_data_receive_time: int | None = None
     code: str | None = None
+
+    @classmethod
+    def from_record(cls, record: dict) -> Task:
+        """The task a validated record describes (no message is "", an empty code None)."""
+        get = record.get
+        return cls(
+            id=record[FIELD_ID],
+            status=record[FIELD_STATUS],
+            message=get(FIELD_MESSAGE) or "",
+            create_time=record[FIELD_CREATE_TIME],
+            finish_time=get(FIELD_FINISH_TIME) or 0,
+            last_data_receive_time=get(FIELD_RECEIVE_TIME),
+            code=get(FIELD_CODE) or None,
+        )
+
+    def to_record(self) -> dict[str, object]:
+        """This task as a validated record, the form `from_record` reads."""
+        return {
+            FIELD_ID: self.id,
+            FIELD_STATUS: self.status,
+            FIELD_MESSAGE: self.message,
+            FIELD_CODE: self.code,
+            FIELD_CREATE_TIME: self.create_time,
+            FIELD_FINISH_TIME: self.finish_time,
+            FIELD_RECEIVE_TIME: self.last_data_receive_time,
+        }

@@ -137,6 +137,19 @@ def test_accepted_tasks(task: dict[str, Any], expected: tuple[Any, ...]) -> None
     assert parsed.create_time == 1448925013
 
 
+def test_records_hold_every_accepted_form_as_the_usual_one() -> None:
+    """The evaluator reads records directly: each accepted task's record must say what its
+    Task says, with integers for times and a running task's finish time as 0 or null."""
+    page = parse_task_page(_body([a[1] for a in ACCEPTED]), offset=0)
+    assert len(page.records) == len(ACCEPTED)
+    for (name, _, expected), record in zip(ACCEPTED, page.records, strict=True):
+        assert type(record["taskCreateTime"]) is int, name
+        finish = record.get("taskFinishTime")
+        assert type(finish) is int or (finish is None and expected[0] == "running"), name
+        task = Task.from_record(record)
+        assert (task.status, task.message, task.code, task.finish_time) == expected, name
+
+
 def test_last_data_receive_time_is_optional() -> None:
     (parsed,) = parse_task_page(_body([_task(taskLastDataReceiveTime=_DROP)]), offset=0).tasks
     assert parsed.last_data_receive_time is None

@@ -17,7 +17,6 @@ Nothing here logs a secret: neither the access key secret, the STS token, nor th
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import random
@@ -31,7 +30,7 @@ import requests
 
 from shipper_alert import transport
 from shipper_alert.budget import Deadline
-from shipper_alert.models import TASK_STATUSES
+from shipper_alert.models import FIELD_ID, TASK_STATUSES
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.retry import Backoff, next_delay
 from shipper_alert.sls import signing
@@ -445,7 +444,7 @@ def distinct_pages(read: Callable[[int], TaskPage]) -> Iterator[TaskPage]:
         for _ in range(MAX_PAGES):
             page = read(offset)
             total = page.total
-            ids = [task.id for task in page.tasks]
+            ids = [record[FIELD_ID] for record in page.records]
             fingerprint = hash(tuple(ids))
             if ids and attempt == 0 and fingerprint in pages_seen:
                 raise SlsBadResponseError(
@@ -455,9 +454,11 @@ def distinct_pages(read: Callable[[int], TaskPage]) -> Iterator[TaskPage]:
                     api=API_GET_SHIPPER_STATUS,
                 )
             pages_seen.add(fingerprint)
-            fresh = [task for task in page.tasks if task.id not in seen]
-            seen.update(task.id for task in fresh)
-            yield dataclasses.replace(page, tasks=fresh)
+            fresh = [record for record in page.records if record[FIELD_ID] not in seen]
+            seen.update(record[FIELD_ID] for record in fresh)
+            yield TaskPage(
+                total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
+            )
             offset += len(ids)
             if not ids or offset >= page.total:
                 break
