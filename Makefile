@@ -42,8 +42,9 @@ clean:
 package: $(STAMP)
 	$(BIN)/python tools/package.py
 
+# make bench: the full run (a few minutes); make bench BENCH_ARGS=--quick for a short one.
 bench: $(STAMP)
-	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench.py $(BENCH_ARGS)
 
 # The long oracle: simulated days of timer checks against a model of SLS, both modes.
 oracle: $(STAMP)

@@ -22,7 +22,7 @@ from shipper_alert.evaluate import (
     failed_alert_time,
     stall_in_window,
 )
-from shipper_alert.models import TASK_FAIL, Task, Window
+from shipper_alert.models import FIELD_CREATE_TIME, FIELD_STATUS, TASK_FAIL, Task, Window
 from shipper_alert.policy import KIND_FAILED, KIND_STALL, KIND_STUCK, Finding, Observation, cause_of
 
 STUCK_CAUSE = "stuck"
@@ -89,10 +89,23 @@ class HistoryRecorder:
         self._failed: dict[str, FailedTask] = {}
         self._stuck: dict[str, StuckTask] = {}
 
+    def add_records(self, records: Sequence[dict]) -> None:
+        """`add` for a page's validated records: a Task is built only for a failed one."""
+        for evaluator in self._evaluators:
+            evaluator.add_records(records)
+        self._add_failed(
+            Task.from_record(r)
+            for r in records
+            if r[FIELD_STATUS] == TASK_FAIL and r[FIELD_CREATE_TIME] < self._end
+        )
+
     def add(self, tasks: Iterable[Task]) -> None:
         tasks = list(tasks)
         for evaluator in self._evaluators:
             evaluator.add(tasks)
+        self._add_failed(tasks)
+
+    def _add_failed(self, tasks: Iterable[Task]) -> None:
         for task in tasks:
             if task.status != TASK_FAIL or task.create_time >= self._end:
                 continue

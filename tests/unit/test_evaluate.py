@@ -22,8 +22,13 @@ def task(task_id, status, create, finish=0, message="", code=None):
 
 
 def verdict(tasks, **rules):
+    """The verdict on `tasks`, which must be the same whether given as Tasks or as records."""
+    tasks = list(tasks)
     evaluator = WindowEvaluator(W, Rules(**rules))
     evaluator.add(tasks)
+    from_records = WindowEvaluator(W, Rules(**rules))
+    from_records.add_records([t.to_record() for t in tasks])
+    assert from_records.verdict() == evaluator.verdict()
     return evaluator.verdict()
 
 
@@ -349,5 +354,4 @@ def test_needs_older_tasks(newest, rules, expected):
     ],
 )
 def test_newest_created_before(creates, end, start, expected):
-    tasks = [task(f"t{i}", "success", c, c + 1) for i, c in enumerate(creates)]
-    assert newest_created_before(tasks, end, start) == expected
+    assert newest_created_before(creates, end, start) == expected
