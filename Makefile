@@ -8,7 +8,7 @@ DEPLOY_STAMP := $(VENV)/.deploy-installed
 # make demo installs only requirements-demo.txt (seconds) and runs from src/.
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: test test-fast lint demo package bench clean deploy invoke screenshots
+.PHONY: test test-fast lint demo package bench oracle clean deploy invoke screenshots
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,13 @@ clean:
 package: $(STAMP)
 	$(BIN)/python tools/package.py
 
+# make bench: the full run (a few minutes); make bench BENCH_ARGS=--quick for a short one.
 bench: $(STAMP)
-	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/bench.py $(BENCH_ARGS)
+
+# The long oracle: simulated days of timer checks against a model of SLS, both modes.
+oracle: $(STAMP)
+	$(BIN)/python tools/oracle.py --seeds 3
 
 # docs/email-900.png and docs/email-390.png, the README's "How to read an alert"; needs chromium.
 screenshots: $(STAMP)

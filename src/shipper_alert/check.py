@@ -25,7 +25,7 @@ from shipper_alert.evaluate import (
     needs_older_tasks,
     newest_created_before,
 )
-from shipper_alert.models import WILDCARD, ShipperRef, Task, Window
+from shipper_alert.models import FIELD_CREATE_TIME, WILDCARD, ShipperRef, Window
 from shipper_alert.reminders import ReminderState
 from shipper_alert.report import ErrorInfo, RetryOutcome, ShipperReport
 from shipper_alert.sls.errors import SlsError
@@ -40,7 +40,7 @@ RETENTION_MARGIN = 300
 
 
 class TaskPageLike(Protocol):
-    tasks: list[Task]
+    records: list[dict]  # validated task records (shipper_alert.models)
 
 
 class ShipperReader(Protocol):
@@ -99,8 +99,8 @@ def _read_shipper(
         for page in client.iter_task_pages(
             ref.project, ref.logstore, ref.shipper, span.start, span.end
         ):
-            evaluator.add(page.tasks)
-            recorder.add(page.tasks)
+            evaluator.add_records(page.records)
+            recorder.add_records(page.records)
         oldest = oldest_fetchable(now)
         if needs_older_tasks(evaluator.newest_create_time, rules) and span.start > oldest:
             older = _newest_create_time(client, ref, oldest, span.start)
@@ -146,7 +146,8 @@ def _report(
 def _newest_create_time(client: ShipperReader, ref: ShipperRef, start: int, end: int) -> int | None:
     newest: int | None = None
     for page in client.iter_task_pages(ref.project, ref.logstore, ref.shipper, start, end):
-        newest = newest_created_before(page.tasks, end, newest)
+        created = (record[FIELD_CREATE_TIME] for record in page.records)
+        newest = newest_created_before(created, end, newest)
     return newest
 
 

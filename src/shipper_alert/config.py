@@ -32,9 +32,10 @@ from shipper_alert.ledger.settings import read as read_ledger_settings
 from shipper_alert.models import ShipperRef
 from shipper_alert.notify.registry import CHANNELS, Channels
 from shipper_alert.reader import Reader, Shown
-from shipper_alert.redact import Secret
+from shipper_alert.redact import Secret, mask_userinfo
 from shipper_alert.sls.credentials import Credentials
 from shipper_alert.sls.endpoint import Endpoint
+from shipper_alert.validation import credential_problem
 from shipper_alert.variables import names_from_constants, unknown_variable_problems
 
 # What to watch
@@ -192,8 +193,9 @@ def _read_endpoint(reader: Reader, context: Any) -> Endpoint | None:
     try:
         endpoint = Endpoint.parse(text) if text is not None else Endpoint.fc_default(region)
     except ValueError as exc:
-        reader.problem(SLS_ENDPOINT, str(exc))
-        reader.show(SLS_ENDPOINT, text or "(from the FC region)", "invalid")
+        # An endpoint with user:password@ is refused; neither may print the password.
+        reader.problem(SLS_ENDPOINT, mask_userinfo(str(exc)))
+        reader.show(SLS_ENDPOINT, mask_userinfo(text or "(from the FC region)"), "invalid")
         return None
     reader.show(SLS_ENDPOINT, str(endpoint), source)
     return endpoint
@@ -214,6 +216,22 @@ def _read_credentials(reader: Reader, context: Any) -> Credentials | None:
     reader.show(ACCESS_KEY_ID, shown_id, "env" if access_key_id else "default")
     access_key_secret = reader.secret(ACCESS_KEY_SECRET)
     token = reader.secret(SECURITY_TOKEN)
+    values = (
+        access_key_id,
+        access_key_secret and access_key_secret.reveal(),
+        token and token.reveal(),
+    )
+    unusable = [
+        (name, problem)
+        for name, value in zip(
+            (ACCESS_KEY_ID, ACCESS_KEY_SECRET, SECURITY_TOKEN), values, strict=True
+        )
+        if value and (problem := credential_problem(value))
+    ]
+    for name, problem in unusable:
+        reader.problem(name, problem)  # never the value: it is a credential
+    if unusable:
+        return None
     if access_key_id and access_key_secret:
         return Credentials(access_key_id, access_key_secret, token)
     if not access_key_id and not access_key_secret:
@@ -249,9 +267,16 @@ def _read_rules(reader: Reader) -> Rules:
     grace = reader.duration(FAIL_GRACE, defaults.fail_grace)
     running_timeout = reader.duration(RUNNING_TIMEOUT, None, 1)
     stall_timeout = reader.duration(STALL_TIMEOUT, None, 1)
-    remind = reader.duration(REMIND_INTERVAL, defaults.remind_interval, 1)
+    # 0 is allowed: every breached window notifies on its own (contract, REMIND_INTERVAL).
+    remind = reader.duration(REMIND_INTERVAL, defaults.remind_interval)
     notify_resolved = reader.boolean(NOTIFY_RESOLVED, defaults.notify_resolved)
 
+    if settle is not None and interval is not None and settle + interval > MAX_LOOKBACK:
+        reader.problem(
+            SETTLE_DELAY,
+            f"{format_duration(settle)} plus CHECK_INTERVAL ({format_duration(interval)}) exceeds"
+            " 47h: every window would start before the 48 hours the API serves",
+        )
     if lookback is not None and lookback > MAX_LOOKBACK:
         reader.problem(
             LOOKBACK, f"{format_duration(lookback)} exceeds 47h (the API serves 48 hours)"
@@ -281,7 +306,7 @@ def _read_rules(reader: Reader) -> Rules:
         fail_grace=grace if grace is not None else defaults.fail_grace,
         running_timeout=running_timeout,
         stall_timeout=stall_timeout,
-        remind_interval=remind or defaults.remind_interval,
+        remind_interval=remind if remind is not None else defaults.remind_interval,
         notify_resolved=notify_resolved,
     )
 

@@ -24,7 +24,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shipper_alert.config import Rules
-from shipper_alert.models import TASK_FAIL, TASK_RUNNING, TASK_SUCCESS, Task, Window
+from shipper_alert.models import (
+    FIELD_CREATE_TIME,
+    FIELD_FINISH_TIME,
+    FIELD_ID,
+    FIELD_STATUS,
+    TASK_FAIL,
+    TASK_RUNNING,
+    TASK_SUCCESS,
+    Task,
+    Window,
+)
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,12 @@ class Verdict:
 
 
 def failed_alert_time(task: Task, rules: Rules) -> int:
-    return max(task.finish_time, task.create_time + rules.fail_grace)
+    return fail_due(task.create_time, task.finish_time, rules.fail_grace)
+
+
+def fail_due(create_time: int, finish_time: int, fail_grace: int) -> int:
+    """When a failed task is reported: its finish, but no sooner than FAIL_GRACE."""
+    return max(finish_time, create_time + fail_grace)
 
 
 class WindowEvaluator:
@@ -111,41 +126,55 @@ class WindowEvaluator:
         self._previous_succeeded = 0
         self._newest: int | None = None
         self._read = 0
+        # The bounds `_counter` compares every task against, read once.
+        self._start, self._end = window.start, window.end
+        self._previous_start = self.previous.start
+        self._grace = rules.fail_grace
 
     def add(self, tasks: Iterable[Task]) -> None:
         for task in tasks:
-            self._add(task)
+            count = self._counter(task.status, task.create_time, task.finish_time)
+            if count is not None and task.id not in self._seen:
+                self._seen.add(task.id)
+                count(task)
 
-    def _add(self, task: Task) -> None:
+    def add_records(self, records: Iterable[dict]) -> None:
+        """`add` for validated task records (see `shipper_alert.models`), as a page holds
+        them: a Task is built only for a task that counts."""
+        counter, seen = self._counter, self._seen
+        for record in records:
+            count = counter(
+                record[FIELD_STATUS], record[FIELD_CREATE_TIME], record.get(FIELD_FINISH_TIME)
+            )
+            if count is not None and record[FIELD_ID] not in seen:
+                seen.add(record[FIELD_ID])
+                count(Task.from_record(record))
+
+    def _counter(self, status: str, created: int, finished: int | None):  # noqa: PLR0911
+        """What a task adds to, or None when it belongs to neither window.
+
+        Only tasks that count are remembered (the caller builds and deduplicates them), so
+        memory follows the window's findings, not the thousands of tasks in the lookback.
+        """
         # The API's range may include its end; a task created at or after the window's
         # end belongs to the checks that follow, whatever its state.
-        if task.create_time >= self.window.end:
-            return
+        if created >= self._end:
+            return None
         self._read += 1
-        if self._newest is None or task.create_time > self._newest:
-            self._newest = task.create_time
-        count = self._counter(task)
-        # Only tasks that count are remembered, so memory follows the window's findings,
-        # not the thousands of tasks in the lookback range.
-        if count is None or task.id in self._seen:
-            return
-        self._seen.add(task.id)
-        count(task)
-
-    def _counter(self, task: Task):
-        """What `task` adds to, or None when it belongs to neither window."""
-        if task.status == TASK_FAIL:
-            due = failed_alert_time(task, self.rules)
-            if self.window.contains(due):
+        if self._newest is None or created > self._newest:
+            self._newest = created
+        if status == TASK_FAIL:
+            due = fail_due(created, finished, self._grace)
+            if self._start <= due < self._end:
                 return self._add_failed
-            if self.previous.contains(due):
+            if self._previous_start <= due < self._start:
                 return self._add_previous_failed
-        elif task.status == TASK_SUCCESS:
-            if self.window.contains(task.finish_time):
+        elif status == TASK_SUCCESS:
+            if self._start <= finished < self._end:
                 return self._add_succeeded
-            if self.previous.contains(task.finish_time):
+            if self._previous_start <= finished < self._start:
                 return self._add_previous_succeeded
-        elif task.status == TASK_RUNNING:
+        elif status == TASK_RUNNING:
             return self._add_running
         return None
 
@@ -205,11 +234,15 @@ def stall_in_window(newest_create_time: int | None, window: Window, rules: Rules
         return None
     remind = rules.remind_interval
     if newest_create_time is None:
-        due = -(-window.start // remind) * remind  # first multiple >= start
+        # REMIND_INTERVAL 0: every window notifies on its own, from its start.
+        due = -(-window.start // remind) * remind if remind > 0 else window.start
         return Stall(None, due, True) if window.contains(due) else None
     first = newest_create_time + timeout
     if first >= window.end:
         return None
+    if remind <= 0:
+        due = max(first, window.start)
+        return Stall(newest_create_time, due, due > first)
     k = max(0, -(-(window.start - first) // remind))
     due = first + k * remind
     return Stall(newest_create_time, due, k > 0) if window.contains(due) else None
@@ -247,11 +280,13 @@ def needs_older_tasks(newest_create_time: int | None, rules: Rules) -> bool:
     return rules.stall_timeout is not None and newest_create_time is None
 
 
-def newest_created_before(tasks: Iterable[Task], end: int, newest: int | None = None) -> int | None:
-    """The newest creation time before `end` among `tasks` and `newest` (None: none)."""
-    for task in tasks:
-        if task.create_time < end and (newest is None or task.create_time > newest):
-            newest = task.create_time
+def newest_created_before(
+    create_times: Iterable[int], end: int, newest: int | None = None
+) -> int | None:
+    """The newest of `create_times` before `end`, and `newest` (None: none)."""
+    for created in create_times:
+        if created < end and (newest is None or created > newest):
+            newest = created
     return newest
 
 

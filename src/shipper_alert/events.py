@@ -16,18 +16,23 @@ timer that fires a second early checks the window it was meant for, not the one 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from shipper_alert import safe_json
 from shipper_alert.config import Rules
 from shipper_alert.durations import parse_iso_time
 from shipper_alert.errors import EventError
 from shipper_alert.models import ShipperRef, Window
+from shipper_alert.validation import epoch_problem
 
 MAX_WINDOW_AGE = 47 * 3600
+# A manual event nests three levels ({"shippers": [...]}); FC caps an event at 128 KB
+# for asynchronous invocations (https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/product-overview/limits).
+MAX_EVENT_DEPTH = 8
+MAX_EVENT_BYTES = 128 * 1024
 MANUAL_KEYS = ("from", "to", "dryRun", "shippers")
 TIMER_KEYS = ("triggerTime", "triggerName", "payload")
 # FC timers fire on schedule or late, so an early trigger time is skew of a few seconds;
@@ -52,17 +57,25 @@ def parse_instant(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise EventError(f"{what} must be epoch seconds or an ISO-8601 time, not {_kind(value)}")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value) or value < 0:
-            raise EventError(f"{what} {value!r} is not a valid epoch time")
-        return math.floor(value)
+        return _epoch(value, value, what)
     text = value.strip()
+    if _is_number(text):
+        return _epoch(float(text), value, what)
     try:
-        return math.floor(float(text)) if _is_number(text) else parse_iso_time(text)
+        return parse_iso_time(text)
     except (ValueError, OverflowError):
         raise EventError(
             f"{what} {value!r} is neither epoch seconds nor an ISO-8601 time "
             "(e.g. 2026-11-28T08:05:00Z)"
         ) from None
+
+
+def _epoch(number: float, shown: Any, what: str) -> int:
+    """Whole epoch seconds, checked before any arithmetic (`1e300`, milliseconds)."""
+    problem = epoch_problem(number)
+    if problem:
+        raise EventError(f"{what} {shown!r} {problem}")
+    return math.floor(number)
 
 
 def _is_number(text: str) -> bool:
@@ -81,11 +94,11 @@ def _kind(value: Any) -> str:
 
 def _decode_json(raw: bytes | str, what: str) -> Any:
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        return safe_json.loads(raw, max_depth=MAX_EVENT_DEPTH, max_bytes=MAX_EVENT_BYTES)
+    except safe_json.JsonInputError as exc:
+        text = raw[:200].decode("utf-8", "replace") if isinstance(raw, bytes) else raw[:200]
         snippet = text if len(text) <= 80 else text[:77] + "..."
-        raise EventError(f"{what} is not JSON ({exc.args[0]}): {snippet!r}") from None
+        raise EventError(f"{what} is not JSON ({exc.detail or exc}): {snippet!r}") from None
 
 
 def _manual_fields(obj: dict[str, Any], where: str) -> dict[str, Any]:

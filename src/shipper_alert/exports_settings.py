@@ -2,18 +2,16 @@
 
 `read(reader)` takes config.py's variable reader, so problems are collected with every
 other variable's and `validate` shows the effective values.
-Job names: "unique within the project", letters, digits, `-` and `_`, at most 64
-characters (https://www.alibabacloud.com/help/en/sls/developer-reference/api-sls-2020-12-30-createossexport;
-the 2020-12-30 models' own examples use upper case, so case is not restricted).
+Project, job and logstore names follow `shipper_alert.validation`'s SLS name rules.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from shipper_alert.models import _PROJECT_NAME, WILDCARD
+from shipper_alert.models import WILDCARD
+from shipper_alert.validation import name_problem
 
 EXPORTS = "EXPORTS"
 DIAGNOSTIC_LOGSTORE = "DIAGNOSTIC_LOGSTORE"
@@ -24,8 +22,6 @@ VARIABLES = (EXPORTS, DIAGNOSTIC_LOGSTORE, EXPORT_LAG_THRESHOLD, EXPORT_FAILED_R
 DEFAULT_DIAGNOSTIC_LOGSTORE = "internal-diagnostic_log"
 DEFAULT_LAG_THRESHOLD = 300  # Alibaba's export delay alert template: lags >= 300
 DEFAULT_FAILED_ROWS_THRESHOLD = 1
-_JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-_LOGSTORE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 
 
 @dataclass(frozen=True, order=True)
@@ -50,16 +46,11 @@ class ExportRef:
         project, slash, job = text.partition("/")
         if not slash or not project or not job or "/" in job:
             raise ValueError(f"{text!r} is not project/job (or project/*)")
-        if not _PROJECT_NAME.fullmatch(project):
-            raise ValueError(
-                f"{text!r}: project {project!r} is not a valid SLS project name "
-                "(3-63 lower-case letters, digits and hyphens)"
-            )
-        if job != WILDCARD and not _JOB_NAME.fullmatch(job):
-            raise ValueError(
-                f"{text!r}: job {job!r} is not a valid export job name "
-                "(letters, digits, '-' and '_', at most 64)"
-            )
+        problem = name_problem("project", project)
+        if problem is None and job != WILDCARD:
+            problem = name_problem("job", job)
+        if problem:
+            raise ValueError(f"{text!r}: {problem}")
         return cls(project, job)
 
 
@@ -99,11 +90,7 @@ def read(reader: Any) -> ExportSettings:
     text = reader.text(DIAGNOSTIC_LOGSTORE)
     if text is not None:
         project, slash, logstore = text.partition("/")
-        if (
-            not slash
-            or not _PROJECT_NAME.fullmatch(project)
-            or not _LOGSTORE_NAME.fullmatch(logstore)
-        ):
+        if not slash or name_problem("project", project) or name_problem("logstore", logstore):
             reader.problem(DIAGNOSTIC_LOGSTORE, f"{text!r} is not project/logstore")
         else:
             diagnostic = DiagnosticLogstore(project, logstore)

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 LOCAL_TIMEOUT = 120.0
 # Stop this long before FC's timeout, so the result is returned rather than killed.
 TIMEOUT_SAFETY = 1.0
+# A channel whose message building starts with less time left than this is skipped.
+MIN_BUILD_SECONDS = 0.5
 # Share of the time left that reading SLS may use; the rest is for delivery.
 READ_SHARE = 0.6
 
@@ -142,6 +144,7 @@ def run(
         if settings.auto_retry:
             reports = auto_retry(client, reports, settings.dry_run)
     reports = policy.apply(reports)  # notification policy
+    exports = policy.apply_exports(exports, window)
 
     report = Report(
         window=window,
@@ -196,12 +199,17 @@ def notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None])
     from shipper_alert.render import Renderer  # noqa: PLC0415
 
     settings = outcome.settings
-    renderer = Renderer(settings.template_dir, settings.timezone)
+    renderer = Renderer(settings.template_dir, settings.timezone, deadline)
     renderer.notes.extend(outcome.report.notes)  # every channel shows the report's notes
     notifiers = build_notifiers(settings.channels)
     plan = []
     try:
         for notifier in notifiers:
+            if deadline.remaining() < MIN_BUILD_SECONDS:
+                # Truthful and on time beats late: FC would kill and retry the invocation.
+                detail = "not built: the invocation's time ran out"
+                outcome.deliveries.append(DeliveryResult(notifier.name, False, 0, detail))
+                continue
             # One channel that cannot build its message must not stop the others.
             try:
                 plan.append((notifier, notifier.build(outcome.report, renderer)))
@@ -225,6 +233,11 @@ def notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None])
 
 
 def _result(outcome: Outcome) -> dict[str, Any]:
+    # Every text in it was scrubbed where it entered; this is the last line of defence.
+    return SecretScrubber.scrub_tree(_unscrubbed_result(outcome))
+
+
+def _unscrubbed_result(outcome: Outcome) -> dict[str, Any]:
     report = outcome.report
     all_read = all(s.error is None for s in (*report.shippers, *report.exports))
     # On a dry run nothing is sent, but a channel that could not build its message is
@@ -238,7 +251,7 @@ def _result(outcome: Outcome) -> dict[str, Any]:
         "exports": [e.to_json() for e in report.exports],
         "notifications": [d.to_json() for d in outcome.deliveries],
         "messages": [m.preview() for m in outcome.messages] if outcome.settings.dry_run else [],
-        "held": sum(s.held for s in report.shippers),
+        "held": sum(s.held for s in (*report.shippers, *report.exports)),
         "policy": outcome.policy,
     }
 

@@ -7,8 +7,9 @@ deliver -> result).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from shipper_alert.validation import name_problem
 
 TASK_SUCCESS = "success"
 TASK_FAIL = "fail"
@@ -16,9 +17,6 @@ TASK_RUNNING = "running"
 TASK_STATUSES = (TASK_SUCCESS, TASK_FAIL, TASK_RUNNING)
 
 WILDCARD = "*"
-# SLS project names become a DNS label of the request host: lower case, digits, hyphens.
-_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
-_SEGMENT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -72,15 +70,25 @@ class ShipperRef:
         if len(segments) != 3 or not all(segments):
             raise ValueError(f"{text!r} is not project/logstore/shipper")
         project, logstore, shipper = segments
-        if not _PROJECT_NAME.fullmatch(project):
-            raise ValueError(
-                f"{text!r}: project {project!r} is not a valid SLS project name "
-                "(3-63 lower-case letters, digits and hyphens)"
-            )
-        for kind, value in (("logstore", logstore), ("shipper", shipper)):
-            if value != WILDCARD and not _SEGMENT_NAME.fullmatch(value):
-                raise ValueError(f"{text!r}: {kind} {value!r} is not a valid name")
+        for kind, value in (("project", project), ("logstore", logstore), ("shipper", shipper)):
+            problem = None if kind != "project" and value == WILDCARD else name_problem(kind, value)
+            if problem:
+                raise ValueError(f"{text!r}: {problem}")
         return cls(project, logstore, shipper)
+
+
+# A task's fields in a GetShipperStatus body
+# (https://www.alibabacloud.com/help/doc-detail/29027.htm). A validated task record is
+# that JSON object as parsed, once `shipper_alert.sls.responses` has checked it: the id a
+# non-empty string, the status one of TASK_STATUSES, the times non-negative integers (the
+# finish time may be missing or null while running), message and code strings or null.
+FIELD_ID = "id"
+FIELD_STATUS = "taskStatus"
+FIELD_MESSAGE = "taskMessage"
+FIELD_CODE = "taskCode"
+FIELD_CREATE_TIME = "taskCreateTime"
+FIELD_FINISH_TIME = "taskFinishTime"
+FIELD_RECEIVE_TIME = "taskLastDataReceiveTime"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +102,29 @@ class Task:
     finish_time: int
     last_data_receive_time: int | None = None
     code: str | None = None
+
+    @classmethod
+    def from_record(cls, record: dict) -> Task:
+        """The task a validated record describes (no message is "", an empty code None)."""
+        get = record.get
+        return cls(
+            id=record[FIELD_ID],
+            status=record[FIELD_STATUS],
+            message=get(FIELD_MESSAGE) or "",
+            create_time=record[FIELD_CREATE_TIME],
+            finish_time=get(FIELD_FINISH_TIME) or 0,
+            last_data_receive_time=get(FIELD_RECEIVE_TIME),
+            code=get(FIELD_CODE) or None,
+        )
+
+    def to_record(self) -> dict[str, object]:
+        """This task as a validated record, the form `from_record` reads."""
+        return {
+            FIELD_ID: self.id,
+            FIELD_STATUS: self.status,
+            FIELD_MESSAGE: self.message,
+            FIELD_CODE: self.code,
+            FIELD_CREATE_TIME: self.create_time,
+            FIELD_FINISH_TIME: self.finish_time,
+            FIELD_RECEIVE_TIME: self.last_data_receive_time,
+        }

@@ -14,6 +14,7 @@ from typing import Any
 from shipper_alert.addresses import webhook_url_problem
 from shipper_alert.durations import format_duration, parse_duration
 from shipper_alert.redact import Secret, redact_url
+from shipper_alert.validation import MAX_DURATION
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -69,6 +70,10 @@ class Reader:
     def duration(self, name: str, default: int | None, minimum: int = 0) -> int | None:
         def convert(text: str) -> int:
             seconds = parse_duration(text)
+            if seconds > MAX_DURATION:  # before any time arithmetic (10**20 s overflows)
+                raise ValueError(
+                    f"{text!r} is longer than the maximum {format_duration(MAX_DURATION)}"
+                )
             if seconds < minimum:
                 raise ValueError(f"{text!r} is shorter than the minimum {format_duration(minimum)}")
             return seconds

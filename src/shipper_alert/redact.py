@@ -8,14 +8,23 @@ the path or query, so `redact_url` keeps only scheme, host and the first path se
 As a second line of defence every revealed value is registered with `SecretScrubber`, a
 logging filter that replaces it in any record that reaches a handler (our own logs, and
 any third-party library's, e.g. urllib3 logging a request line with `?access_token=`).
+`scrub()` is also applied to every text a peer sends back before it reaches an error, the
+result or a message. Each value is registered in the forms a text may quote it in: as is,
+URL-quoted, as `repr()` and JSON escape it, and base64 (SMTP AUTH LOGIN sends the password
+so, https://www.rfc-editor.org/rfc/rfc4616 PLAIN sends `\0user\0password` so). The registry
+holds at most `MAX_VALUES`, oldest dropped first, so warm invocations that each load fresh
+STS tokens cannot grow it without bound.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import re
 import threading
 import urllib.parse
-from typing import ClassVar
+from typing import Any, ClassVar
 
 MASK = "***"
 
@@ -27,10 +36,10 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
-        if value:
+        if value.startswith(("https://", "http://")):
+            SecretScrubber.register_url(value)
+        elif value:
             SecretScrubber.register(value)
-            if value.startswith(("https://", "http://")):
-                SecretScrubber.register_url(value)
 
     def reveal(self) -> str:
         return self._value
@@ -83,6 +92,18 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}{path}{query}"
 
 
+_USERINFO = re.compile(r"(?<![^\s/'\"])[^\s/@()'\"]+@(?=[A-Za-z0-9\[])")
+
+
+def mask_userinfo(text: str) -> str:
+    """`text` with any `user:password@` before a host replaced by `***@`."""
+    return _USERINFO.sub(MASK + "@", text)
+
+
+def _base64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
 class SecretScrubber(logging.Filter):
     """Logging filter replacing every registered secret value with `***`.
 
@@ -90,23 +111,53 @@ class SecretScrubber(logging.Filter):
     a `Secret` is created, so every configured secret is covered before any request.
     """
 
-    _values: ClassVar[set[str]] = set()
+    _values: ClassVar[dict[str, None]] = {}  # ordered: the oldest is dropped first
     _lock: ClassVar[threading.Lock] = threading.Lock()
+    _pattern: ClassVar[re.Pattern[str] | None] = None  # every value, longest first
     # Secrets shorter than this are not scrubbed as substrings: masking every "1" in a log
     # line would make logs unreadable and such a value is no credential anyway.
     MIN_LENGTH = 4
     MIN_PATH_TOKEN = 8
+    # Each secret adds up to six forms; a configuration has a dozen secrets at most.
+    MAX_VALUES = 512
 
     @classmethod
     def register(cls, value: str) -> None:
         if len(value) < cls.MIN_LENGTH:
             return
-        with cls._lock:
-            cls._values.add(value)
+        cls._add(
+            value,
             # URL-encoded forms appear in request lines logged by HTTP libraries.
-            quoted = urllib.parse.quote(value, safe="")
-            if quoted != value:
-                cls._values.add(quoted)
+            urllib.parse.quote(value, safe=""),
+            repr(value)[1:-1],
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+            _base64(value),
+        )
+
+    @classmethod
+    def register_login(cls, username: str, password: str) -> None:
+        """Register the base64 blob of an SMTP AUTH PLAIN exchange for this login."""
+        if len(password) >= cls.MIN_LENGTH:
+            cls.register(password)
+            cls._add(_base64(f"\0{username}\0{password}"))
+
+    @classmethod
+    def _add(cls, *forms: str) -> None:
+        with cls._lock:
+            for form in forms:
+                if len(form) < cls.MIN_LENGTH:
+                    continue
+                cls._values.pop(form, None)
+                cls._values[form] = None
+            while len(cls._values) > cls.MAX_VALUES:
+                del cls._values[next(iter(cls._values))]
+            cls._pattern = None
+
+    @classmethod
+    def registered(cls) -> int:
+        with cls._lock:
+            return len(cls._values)
 
     @classmethod
     def register_url(cls, url: str) -> None:
@@ -119,7 +170,11 @@ class SecretScrubber(logging.Filter):
         try:
             parts = urllib.parse.urlsplit(url)
         except ValueError:
+            cls.register(url)
             return
+        if not (parts.path.strip("/") or parts.query or parts.fragment or "@" in parts.netloc):
+            return  # scheme and host only ("https://", a bad value): nothing secret in it
+        cls.register(url)
         values = [v for vs in urllib.parse.parse_qs(parts.query).values() for v in vs]
         if not values:
             last = parts.path.rstrip("/").rsplit("/", 1)[-1]
@@ -131,12 +186,25 @@ class SecretScrubber(logging.Filter):
 
     @classmethod
     def scrub(cls, text: str) -> str:
+        if not isinstance(text, str):
+            text = str(text)
         with cls._lock:
-            values = sorted(cls._values, key=len, reverse=True)
-        for value in values:
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
+            if cls._pattern is None and cls._values:
+                ordered = sorted(cls._values, key=len, reverse=True)
+                cls._pattern = re.compile("|".join(map(re.escape, ordered)))
+            pattern = cls._pattern
+        return pattern.sub(MASK, text) if pattern is not None else text
+
+    @classmethod
+    def scrub_tree(cls, value: Any) -> Any:
+        """`value` (JSON-like: dicts, lists, strings) with every string scrubbed."""
+        if isinstance(value, str):
+            return cls.scrub(value)
+        if isinstance(value, dict):
+            return {cls.scrub_tree(k): cls.scrub_tree(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [cls.scrub_tree(v) for v in value]
+        return value
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._values:

@@ -3,8 +3,10 @@
 Built-in templates live in `shipper_alert/templates/` as `<channel>.<part>.j2` (shared
 macros in `_macros.j2`). A TEMPLATE_DIR may hold files of the same names; they replace the
 built-in ones and are rendered in a sandboxed environment (they may import the built-in
-macros). If a custom template fails to load or render, the built-in one is used and the
-failure is recorded in `Renderer.notes`, which the message then shows.
+macros), within a time budget and an output cap (`shipper_alert.template_guard`). If a
+custom template fails to load or render, or runs away, the built-in one is used and the
+failure is recorded in `Renderer.notes`, which the message then shows; once one ran out of
+time, no custom template is tried again in the same invocation.
 
 `StrictUndefined` makes a typo in a template an error instead of an empty string; HTML
 templates (`*.html.j2`) are autoescaped, other formats use the filter named after their
@@ -23,11 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from shipper_alert import copysafe
+from shipper_alert.budget import Deadline
 from shipper_alert.durations import format_duration
+from shipper_alert.redact import SecretScrubber
 
 log = logging.getLogger(__name__)
 TEMPLATE_FOLDER = "templates"
 TEMPLATES = Path(__file__).with_name(TEMPLATE_FOLDER)
+# A custom part may use at most this share of the invocation's time left.
+CUSTOM_RENDER_SHARE = 0.1
 
 
 def _time(epoch: int | None, tz, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -49,10 +55,12 @@ _MRKDWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _MRKDWN_NEUTRAL = {"*": "∗", "_": "＿", "~": "∼", "`": "ˋ"}
 
 
+_MRKDWN_TABLE = str.maketrans({**_MRKDWN_ENTITIES, **_MRKDWN_NEUTRAL})
+
+
 def escape_mrkdwn(value: Any) -> str:
-    text = str(value)
-    text = "".join(_MRKDWN_ENTITIES.get(ch, ch) for ch in text)
-    return "".join(_MRKDWN_NEUTRAL.get(ch, ch) for ch in text)
+    # One table pass (str.translate): messages hold thousands of characters per task.
+    return str(value).translate(_MRKDWN_TABLE)
 
 
 # DingTalk, WeCom and Feishu markdown document no escape mechanism (channels.md §1.8,
@@ -75,12 +83,13 @@ _MARKDOWN_NEUTRAL = {
     "\\": "＼",
     "@": "＠",
 }
+_MARKDOWN_TABLE = str.maketrans(_MARKDOWN_NEUTRAL)
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f]+")
 
 
 def escape_markdown(value: Any) -> str:
     text = _LINE_BREAKS.sub(" ", str(value))
-    text = "".join(_MARKDOWN_NEUTRAL.get(ch, ch) for ch in text)
+    text = text.translate(_MARKDOWN_TABLE)
     # A leading "-", "+" or "1." would start a list item.
     return re.sub(r"^(\s*)([-+]|\d+\.)", lambda m: m.group(1) + "\u200b" + m.group(2), text)
 
@@ -88,10 +97,16 @@ def escape_markdown(value: Any) -> str:
 class Renderer:
     """Renders `<channel>.<part>.j2` for a view; see the module docstring."""
 
-    def __init__(self, template_dir: Path | None = None, timezone=None) -> None:
+    def __init__(
+        self, template_dir: Path | None = None, timezone=None, deadline: Deadline | None = None
+    ) -> None:
         self.template_dir = template_dir
         self.timezone = timezone
+        self.deadline = deadline
         self.notes: list[str] = []
+        # Set once a custom template runs out of time: the others are not tried either,
+        # so a TEMPLATE_DIR of runaway templates costs one budget, not one per part.
+        self._custom_off = False
         self._builtin = None
         self._custom = None
 
@@ -116,7 +131,6 @@ class Renderer:
 
     def _environment(self, custom: bool):
         import jinja2  # noqa: PLC0415 - keep the cold start light
-        from jinja2.sandbox import SandboxedEnvironment  # noqa: PLC0415
 
         builtin_loader = jinja2.FileSystemLoader(str(TEMPLATES))
         options: dict[str, Any] = {
@@ -127,28 +141,53 @@ class Renderer:
             "keep_trailing_newline": False,
         }
         if custom:
+            from shipper_alert.template_guard import GuardedEnvironment  # noqa: PLC0415
+
             loader = jinja2.ChoiceLoader(
                 [jinja2.FileSystemLoader(str(self.template_dir)), builtin_loader]
             )
-            env = SandboxedEnvironment(loader=loader, **options)
-        else:
-            env = jinja2.Environment(loader=builtin_loader, **options)  # noqa: S701 - autoescape set per format
+            env = GuardedEnvironment(loader=loader, **options)
+            env.filters.update(self._filters())
+            env.guard_filters()
+            return env
+        env = jinja2.Environment(loader=builtin_loader, **options)  # noqa: S701 - autoescape set per format
         env.filters.update(self._filters())
         return env
 
     def _has_custom(self, name: str) -> bool:
+        if self._custom_off:
+            return False
         return self.template_dir is not None and (self.template_dir / name).is_file()
+
+    def _budget(self) -> float:
+        """Seconds one custom part may take: RENDER_SECONDS, less as the deadline nears."""
+        from shipper_alert.template_guard import RENDER_SECONDS  # noqa: PLC0415
+
+        if self.deadline is None:
+            return RENDER_SECONDS
+        return max(0.0, min(RENDER_SECONDS, self.deadline.remaining() * CUSTOM_RENDER_SHARE))
 
     def render(self, name: str, **context: Any) -> str:
         """Render template `name` (e.g. `text.body.j2`) with `context`."""
         if self._has_custom(name):
             if self._custom is None:
                 self._custom = self._environment(custom=True)
+            from shipper_alert.template_guard import (  # noqa: PLC0415
+                RenderBudgetExceeded,
+                render_within,
+            )
+
             try:
                 context["notes"] = tuple(self.notes)
-                return self._custom.get_template(name).render(**context).strip()
+                template = self._custom.get_template(name)
+                return render_within(template, context, self._budget()).strip()
             except Exception as exc:  # any template error: fall back, never lose the alert
-                note = f"custom template {name} failed ({type(exc).__name__}: {exc}); built-in used"
+                if isinstance(exc, RenderBudgetExceeded):
+                    self._custom_off = True
+                reason = copysafe.one_line(SecretScrubber.scrub(str(exc)))[:300]
+                note = (
+                    f"custom template {name} failed ({type(exc).__name__}: {reason}); built-in used"
+                )
                 log.error("%s", note)
                 if note not in self.notes:
                     self.notes.append(note)

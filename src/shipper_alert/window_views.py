@@ -22,7 +22,7 @@ from shipper_alert.evaluate import (
     failed_alert_time,
     stall_in_window,
 )
-from shipper_alert.models import TASK_FAIL, Task, Window
+from shipper_alert.models import FIELD_CREATE_TIME, FIELD_STATUS, TASK_FAIL, Task, Window
 from shipper_alert.policy import KIND_FAILED, KIND_STALL, KIND_STUCK, Finding, Observation, cause_of
 
 STUCK_CAUSE = "stuck"
@@ -35,7 +35,14 @@ class WindowView:
     verdict: Verdict
     stall: Stall | None
 
-    def observation(self) -> Observation:
+    def observation(self, own_check: bool = True) -> Observation:
+        """What this window showed; `own_check` False: as a later check replays it.
+
+        A task running now that was due as stuck in an earlier window may be an SLS retry
+        of a failure, which that window's own check saw failed (not stuck): replayed, a
+        stuck task alone does not put the window in trouble, so that no later check
+        invents an episode (and its RESOLVED) that no check opened.
+        """
         end = self.window.end
         findings = [
             Finding(KIND_FAILED, t.id, cause_of(t.code, t.message), end)
@@ -48,7 +55,8 @@ class WindowView:
         ]
         if self.stall is not None:
             findings.append(Finding(KIND_STALL, f"stall:{self.stall.due_time}", STALL_CAUSE, end))
-        trouble = self.verdict.breached or bool(self.verdict.stuck_tasks) or self.stall is not None
+        stuck = bool(self.verdict.stuck_tasks) and own_check
+        trouble = self.verdict.breached or stuck or self.stall is not None
         return Observation(self.window.start, end, trouble, tuple(findings))
 
 
@@ -81,10 +89,23 @@ class HistoryRecorder:
         self._failed: dict[str, FailedTask] = {}
         self._stuck: dict[str, StuckTask] = {}
 
+    def add_records(self, records: Sequence[dict]) -> None:
+        """`add` for a page's validated records: a Task is built only for a failed one."""
+        for evaluator in self._evaluators:
+            evaluator.add_records(records)
+        self._add_failed(
+            Task.from_record(r)
+            for r in records
+            if r[FIELD_STATUS] == TASK_FAIL and r[FIELD_CREATE_TIME] < self._end
+        )
+
     def add(self, tasks: Iterable[Task]) -> None:
         tasks = list(tasks)
         for evaluator in self._evaluators:
             evaluator.add(tasks)
+        self._add_failed(tasks)
+
+    def _add_failed(self, tasks: Iterable[Task]) -> None:
         for task in tasks:
             if task.status != TASK_FAIL or task.create_time >= self._end:
                 continue

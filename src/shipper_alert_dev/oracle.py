@@ -124,6 +124,10 @@ class ModelReader:
 class _Page:
     tasks: list[Task]
 
+    @property
+    def records(self) -> list[dict]:
+        return [task.to_record() for task in self.tasks]
+
 
 @dataclass
 class Score:

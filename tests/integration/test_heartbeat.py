@@ -6,11 +6,12 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from tests import hostile
 
 from shipper_alert.budget import Deadline
 from shipper_alert.config import inspect_settings
 from shipper_alert.handler import run
-from shipper_alert.heartbeat import ping
+from shipper_alert.heartbeat import MAX_REPLY_BYTES, HeartbeatResult, ping
 from shipper_alert.redact import Secret
 from shipper_alert_dev.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
 from shipper_alert_dev.standins.base import Reply
@@ -158,7 +159,7 @@ def test_a_slow_heartbeat_is_cut_off_at_its_bound(heartbeat, monkeypatch):
 def test_the_heartbeat_url_must_be_https(url, problem):
     env = {
         "SLS_ENDPOINT": "cn-hangzhou.log.aliyuncs.com",
-        "SHIPPERS": "p-1/l/s",
+        "SHIPPERS": "p-1/logs/ship",
         "DRY_RUN": "1",
         "ALIBABA_CLOUD_ACCESS_KEY_ID": "a",
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "b",
@@ -169,7 +170,7 @@ def test_the_heartbeat_url_must_be_https(url, problem):
 
 BASE = {
     "SLS_ENDPOINT": "cn-hangzhou.log.aliyuncs.com",
-    "SHIPPERS": "p-1/l/s",
+    "SHIPPERS": "p-1/logs/ship",
     "DRY_RUN": "1",
     "ALIBABA_CLOUD_ACCESS_KEY_ID": "a",
     "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "b",
@@ -197,3 +198,16 @@ def test_an_alert_label_on_several_lines_is_refused():
     assert list(inspect_settings({**BASE, "ALERT_LABEL": "a\nb"}).problems) == [
         "ALERT_LABEL: must be one line of at most 64 characters"
     ]
+
+
+def test_a_heartbeat_reply_that_never_ends_is_cut_at_the_cap():
+    server = hostile.HostileServer(hostile.endless()).start()
+    try:
+        result = ping(Secret(f"http://127.0.0.1:{server.port}/ping/tok"), Deadline(60))
+    finally:
+        server.stop()
+    assert result == HeartbeatResult(
+        False,
+        f"heartbeat (http://127.0.0.1:{server.port}/ping/***): reply larger than the"
+        f" {MAX_REPLY_BYTES} bytes accepted",
+    )

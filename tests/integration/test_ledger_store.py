@@ -8,11 +8,14 @@ protocol against what OSS offers.
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
+from tests import hostile
 
 from shipper_alert.ledger import open_store
-from shipper_alert.ledger.document import LedgerError
+from shipper_alert.ledger import oss as oss_store
+from shipper_alert.ledger.document import MAX_BYTES, LedgerError
 from shipper_alert.ledger.settings import parse
 from shipper_alert.ledger.store import Claim
 from shipper_alert.redact import Secret
@@ -144,4 +147,40 @@ def test_on_fc_the_region_gives_the_internal_endpoint():
         "bucket",
         "alerts",
         "oss-cn-shanghai-internal.aliyuncs.com",
+    )
+
+
+@pytest.fixture
+def hostile_oss():
+    """An OSS endpoint played by a hostile server, and a store that reads from it."""
+    servers = []
+
+    def start(behaviour):
+        server = hostile.HostileServer(behaviour).start()
+        servers.append(server)
+        endpoint = f"http://127.0.0.1:{server.port}"
+        settings = parse(f"oss://alert-state/p?region=cn-hangzhou&endpoint={endpoint}", None)
+        return open_store(settings, credentials(), lambda: NOW)
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_an_oss_reply_trickled_byte_by_byte_ends_at_the_exchange_deadline(hostile_oss, monkeypatch):
+    monkeypatch.setattr(oss_store, "REQUEST_TIMEOUT", 0.6)
+    store = hostile_oss(hostile.trickle(hostile.response(b"{}" * 1000), interval=0.05))
+    started = time.monotonic()
+    with pytest.raises(LedgerError) as caught:
+        store.read("state.json")
+    assert str(caught.value) == "oss://alert-state/p/state.json: no complete reply within 0.6s"
+    assert time.monotonic() - started < 5  # the promise: not the trickle's 100 s
+
+
+def test_an_oss_reply_larger_than_the_ledger_cap_is_refused(hostile_oss):
+    store = hostile_oss(hostile.endless())
+    with pytest.raises(LedgerError) as caught:
+        store.read("state.json")
+    assert str(caught.value) == (
+        f"oss://alert-state/p/state.json: reply larger than the {MAX_BYTES} bytes accepted"
     )

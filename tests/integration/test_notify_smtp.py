@@ -413,9 +413,11 @@ def test_a_server_that_never_answers_times_out_and_is_retried():
 
     assert (result.delivered, result.attempts) == (False, 2)
     assert len(sleeps) == 1
-    assert result.error == (
+    # Whichever fires first under load: the read timeout or the whole-session watchdog.
+    assert result.error in (
         f"email (smtp 127.0.0.1:{port}): connection lost (Connection unexpectedly closed: "
-        "timed out)"
+        "timed out)",
+        f"email (smtp 127.0.0.1:{port}): the SMTP session did not finish within 0.3s",
     )
 
 

@@ -25,6 +25,7 @@ from shipper_alert.sls.errors import (
     SlsBadResponseError,
     SlsConnectionError,
     SlsError,
+    SlsIncompleteReadError,
     SlsNotFoundError,
     SlsRequestError,
     SlsTransientError,
@@ -199,7 +200,7 @@ def test_an_unknown_status_filter_is_refused_before_any_request(
     assert sim.received == []
 
 
-def test_a_server_sending_full_pages_stops_at_its_total(
+def test_a_server_repeating_its_pages_is_a_bad_response(
     sls_sim: Any, make_client: MakeClient, sim_clock: SimClock
 ):
     sim = sls_sim(shipper_scenario(count=1))
@@ -213,17 +214,30 @@ def test_a_server_sending_full_pages_stops_at_its_total(
     }
     sim.inject(Fault(status=200, json={"total": 1000, "tasks": [task] * 500}, times=None))
 
-    pages = list(make_client(sim).iter_task_pages(PROJECT, LOGSTORE, SHIPPER, now - HOUR, now))
+    pages = make_client(sim).iter_task_pages(PROJECT, LOGSTORE, SHIPPER, now - HOUR, now)
+    with pytest.raises(SlsBadResponseError) as caught:
+        list(pages)
 
     assert page_requests(sim) == [("0", "500"), ("500", "500")]
-    assert len(pages) == 2
+    assert caught.value.message == (
+        "GetShipperStatus returned the same page again at offset 500: the server repeats"
+        " pages (ignores offset?)"
+    )
 
 
-def test_an_empty_page_ends_paging(sls_sim: Any, make_client: MakeClient, sim_clock: SimClock):
+def test_an_empty_page_short_of_total_is_read_again_then_incomplete(
+    sls_sim: Any, make_client: MakeClient, sim_clock: SimClock
+):
     sim = sls_sim(shipper_scenario(count=1))
     sim.inject(Fault(status=200, json={"total": 5000, "tasks": []}, times=None))
-    assert fetch_all(make_client(sim), sim_clock) == []
-    assert page_requests(sim) == [("0", "500")]
+    with pytest.raises(SlsIncompleteReadError) as caught:
+        fetch_all(make_client(sim), sim_clock)
+    assert page_requests(sim) == [("0", "500"), ("0", "500")]
+    assert caught.value.code == "IncompleteRead"
+    assert caught.value.message == (
+        "GetShipperStatus: read 0 distinct tasks of the 5000 the server counts, in 2 passes;"
+        " the read is incomplete"
+    )
 
 
 def test_an_absurd_total_is_a_bad_response(

@@ -101,7 +101,7 @@ def test_all_problems_are_reported_together_each_naming_its_variable():
         "SLS_ENDPOINT: not set, and there is no FC context region to default from",
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET: not set, but ALIBABA_CLOUD_ACCESS_KEY_ID is: both are needed",
         "SHIPPERS: 'Bad_Project/l/s': project 'Bad_Project' is not a valid SLS project name "
-        "(3-63 lower-case letters, digits and hyphens)",
+        "(3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit)",
         "SHIPPERS: 'just-two/parts' is not project/logstore/shipper",
         "CHECK_INTERVAL: '5 minutes' is not a duration (use 90, 90s, 5m, 1h30m or 2d)",
         "FAIL_THRESHOLD: 0 is outside 1..1000000000",
@@ -313,6 +313,69 @@ def test_validate_shows_values_with_secrets_masked():
         assert secret not in rendered
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "AKID\u00e9-0123"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "AK-SECRET\nVALUE"),
+        ("ALIBABA_CLOUD_SECURITY_TOKEN", "CAIS\u4e2dtoken"),
+        ("ALIBABA_CLOUD_SECURITY_TOKEN", "CAIS token"),
+    ],
+)
+def test_credentials_an_http_header_cannot_carry_are_refused_without_the_value(variable, value):
+    found = problems({**BASE, variable: value})
+    assert found == [
+        f"{variable}: holds a character an HTTP header cannot carry (only printable ASCII, no"
+        " spaces or line breaks: was it pasted with one?)"
+    ]
+    assert all(value not in p for p in found)
+
+
+@pytest.mark.parametrize("segment", ["-l", "..", ".hidden", "a..b", "x-"])
+def test_shipper_segments_sls_can_never_hold_are_refused(segment):
+    found = problems({**BASE, "SHIPPERS": f"proj-a/logs/{segment}"})
+    assert len(found) == 1
+    assert found[0].startswith(
+        f"SHIPPERS: 'proj-a/logs/{segment}': shipper {segment!r} is not a valid SLS shipper"
+        " name (2-128 letters, digits, hyphens, underscores and single inner dots"
+    )
+
+
+@pytest.mark.parametrize("logstore", ["-l", "..", "Logs", "l"])
+def test_logstore_segments_follow_the_sls_rule(logstore):
+    found = problems({**BASE, "SHIPPERS": f"proj-a/{logstore}/ship"})
+    assert len(found) == 1
+    assert f"logstore {logstore!r} is not a valid SLS logstore name" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            "47h",
+            "SETTLE_DELAY: 1d23h plus CHECK_INTERVAL (5m) exceeds 47h: every window would start"
+            " before the 48 hours the API serves",
+        ),
+        (
+            "100000000000000000000",
+            "SETTLE_DELAY: '100000000000000000000' is longer than the maximum 366d",
+        ),
+    ],
+)
+def test_a_settle_delay_that_can_never_work_is_refused_before_any_arithmetic(value, problem):
+    assert problems({**BASE, "SETTLE_DELAY": value}) == [problem]
+
+
+def test_an_endpoint_with_a_password_is_refused_without_printing_it():
+    inspection = inspect_settings({**BASE, "SLS_ENDPOINT": "https://admin:hunter2-pw@h.example"})
+    assert list(inspection.problems) == [
+        "SLS_ENDPOINT: SLS endpoint must not contain user info (user:password@)"
+    ]
+    (shown,) = [s for s in inspection.shown if s.variable == "SLS_ENDPOINT"]
+    assert shown.value == "https://***@h.example"
+    assert "hunter2" not in repr(inspection.shown) + repr(inspection.problems)
+
+
 def test_loading_the_configuration_imports_no_http_or_template_library():
     code = (
         "import shipper_alert.config as c\n"
@@ -326,3 +389,14 @@ def test_a_channel_outside_the_registry_is_refused():
     with pytest.raises(TypeError, match="unknown channel"):
         Channels(pager=object())
     assert Channels().enabled() == []
+
+
+def test_remind_interval_zero_is_read_as_every_window():
+    assert load_settings(dict(BASE, REMIND_INTERVAL="0")).rules.remind_interval == 0
+    assert load_settings(dict(BASE, REMIND_INTERVAL="0s")).rules.remind_interval == 0
+
+
+def test_a_negative_remind_interval_is_an_error_naming_it():
+    found = problems(dict(BASE, REMIND_INTERVAL="-5m"))
+    assert len(found) == 1
+    assert "REMIND_INTERVAL" in str(found[0])

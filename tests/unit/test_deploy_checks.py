@@ -87,7 +87,7 @@ def test_listing_and_retry_appear_only_when_needed():
 
 
 def test_the_single_shipper_variables_count_too():
-    env = {"SLS_PROJECT": "shop", "SLS_LOGSTORE": "app", "SLS_SHIPPER": "s"}
+    env = {"SLS_PROJECT": "shop", "SLS_LOGSTORE": "app", "SLS_SHIPPER": "ship"}
     assert policy_lines(role_policy(env)) == [
         "  Allow log:GetShipperStatus on acs:log:*:*:project/shop/logstore/app, "
         "acs:log:*:*:project/shop/logstore/app/*"
@@ -96,14 +96,14 @@ def test_the_single_shipper_variables_count_too():
 
 def test_an_oss_ledger_adds_its_prefix_only():
     lines = policy_lines(
-        role_policy({"SHIPPERS": "shop/app/s", "STATE_URL": "oss://ledger/alerts/prod"})
+        role_policy({"SHIPPERS": "shop/app/ship", "STATE_URL": "oss://ledger/alerts/prod"})
     )
     assert lines[1:] == [
         "  Allow oss:GetObject, oss:PutObject, oss:GetObjectMeta on acs:oss:*:*:ledger/alerts/prod*",
         "  Allow oss:ListObjects on acs:oss:*:*:ledger",
     ]
     assert (
-        len(policy_lines(role_policy({"SHIPPERS": "shop/app/s", "STATE_URL": "file:///tmp/x"})))
+        len(policy_lines(role_policy({"SHIPPERS": "shop/app/ship", "STATE_URL": "file:///tmp/x"})))
         == 1
     )
 

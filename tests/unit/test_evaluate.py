@@ -22,8 +22,13 @@ def task(task_id, status, create, finish=0, message="", code=None):
 
 
 def verdict(tasks, **rules):
+    """The verdict on `tasks`, which must be the same whether given as Tasks or as records."""
+    tasks = list(tasks)
     evaluator = WindowEvaluator(W, Rules(**rules))
     evaluator.add(tasks)
+    from_records = WindowEvaluator(W, Rules(**rules))
+    from_records.add_records([t.to_record() for t in tasks])
+    assert from_records.verdict() == evaluator.verdict()
     return evaluator.verdict()
 
 
@@ -145,6 +150,21 @@ def test_stall_without_any_task_reminds_on_whole_intervals_since_the_epoch():
     rules = Rules(stall_timeout=600, remind_interval=3600)
     assert stall_in_window(None, Window(10_800, 11_100), rules) == Stall(None, 10_800, True)
     assert stall_in_window(None, Window(10_801, 11_101), rules) is None
+
+
+@pytest.mark.parametrize(
+    ("newest", "expected"),
+    [
+        (10_000 - 600, Stall(9_400, 10_000, False)),  # the first notice
+        (10_299 - 600, Stall(9_699, 10_299, False)),
+        (10_300 - 600, None),  # not stalled yet
+        (9_000 - 600, Stall(8_400, 10_000, True)),  # still stalled: this window too
+        (None, Stall(None, 10_000, True)),
+    ],
+)
+def test_remind_interval_zero_reports_a_stall_in_every_window_it_lasts(newest, expected):
+    rules = Rules(stall_timeout=600, remind_interval=0)
+    assert stall_in_window(newest, W, rules) == expected
 
 
 def test_no_stall_timeout_no_stall():
@@ -334,5 +354,4 @@ def test_needs_older_tasks(newest, rules, expected):
     ],
 )
 def test_newest_created_before(creates, end, start, expected):
-    tasks = [task(f"t{i}", "success", c, c + 1) for i, c in enumerate(creates)]
-    assert newest_created_before(tasks, end, start) == expected
+    assert newest_created_before(creates, end, start) == expected

@@ -69,10 +69,10 @@ def test_consecutive_timer_windows_tile_time():
 
 
 def test_timer_payload_json_object_acts_as_a_manual_event():
-    spec = decode_event(timer(payload='{"dryRun": true, "shippers": ["proj-a/l/s"]}'))
+    spec = decode_event(timer(payload='{"dryRun": true, "shippers": ["proj-a/ls/sh"]}'))
     assert spec.kind == "timer"
     assert spec.dry_run is True
-    assert spec.shippers == (ShipperRef("proj-a", "l", "s"),)
+    assert spec.shippers == (ShipperRef("proj-a", "ls", "sh"),)
     payload = json.dumps({"from": T0800, "to": T0800 + 300})
     assert window_of(timer(payload=payload)) == Window(T0800, T0800 + 300)
 
@@ -223,3 +223,42 @@ def test_a_window_of_exactly_47_hours_ago_is_accepted():
     assert window_of({"from": NOW - 47 * 3600, "to": NOW - 46 * 3600}) == Window(
         NOW - 47 * 3600, NOW - 46 * 3600
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (
+            b'{"from": 1795852800000}',
+            "the event 'from' 1795852800000 looks like milliseconds; epoch seconds are wanted"
+            " (1795852800?)",
+        ),
+        (
+            b'{"to": "1795852800000"}',
+            "the event 'to' '1795852800000' looks like milliseconds; epoch seconds are wanted"
+            " (1795852800?)",
+        ),
+        (
+            b'{"from": 1e300}',
+            "the event 'from' 1e+300 is not a valid epoch time (after the year 9999)",
+        ),
+        (
+            b'{"from": "1e300"}',
+            "the event 'from' '1e300' is not a valid epoch time (after the year 9999)",
+        ),
+        (b'{"from": -5}', "the event 'from' -5 is not a valid epoch time"),
+        (
+            b'{"shippers": [[[[[[[["x"]]]]]]]]}',
+            "the event is not JSON (nested more than 8 levels deep): "
+            '\'{"shippers": [[[[[[[["x"]]]]]]]]}\'',
+        ),
+        (
+            b"[" * 5000 + b"]" * 5000,
+            "the event is not JSON (nested more than 8 levels deep): '" + "[" * 77 + "...'",
+        ),
+    ],
+)
+def test_values_that_can_never_work_are_named_errors(raw, problem):
+    with pytest.raises(EventError) as caught:
+        window_of(raw)
+    assert caught.value.problem == problem

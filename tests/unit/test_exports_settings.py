@@ -39,7 +39,7 @@ def test_exports_alone_are_a_valid_deployment_with_the_contract_defaults():
 def test_every_export_variable_is_read():
     env = dict(
         BASE,
-        SHIPPERS="p-a/l/s",
+        SHIPPERS="p-a/logs/ship",
         EXPORTS="shop-prod/Export_B",
         DIAGNOSTIC_LOGSTORE="log-service-123-cn-hangzhou/internal-diagnostic_log",
         EXPORT_LAG_THRESHOLD="10m",
@@ -68,27 +68,29 @@ def test_every_export_variable_is_read():
         (
             {"EXPORTS": "Shop/job"},
             [
-                "EXPORTS: 'Shop/job': project 'Shop' is not a valid SLS project name "
-                "(3-63 lower-case letters, digits and hyphens)"
+                "EXPORTS: 'Shop/job': project 'Shop' is not a valid SLS project name (3-63"
+                " lower-case letters, digits and hyphens, starting and ending with a letter or"
+                " digit)"
             ],
         ),
         (
             {"EXPORTS": "shop-prod/a.b"},
             [
-                "EXPORTS: 'shop-prod/a.b': job 'a.b' is not a valid export job name "
-                "(letters, digits, '-' and '_', at most 64)"
+                "EXPORTS: 'shop-prod/a.b': job 'a.b' is not a valid SLS job name (2-64"
+                " letters, digits, hyphens and underscores, starting and ending with a letter"
+                " or digit)"
             ],
         ),
         (
-            {"EXPORTS": "shop-prod/a", "DIAGNOSTIC_LOGSTORE": "internal-diagnostic_log"},
+            {"EXPORTS": "shop-prod/job-a", "DIAGNOSTIC_LOGSTORE": "internal-diagnostic_log"},
             ["DIAGNOSTIC_LOGSTORE: 'internal-diagnostic_log' is not project/logstore"],
         ),
         (
-            {"EXPORTS": "shop-prod/a", "EXPORT_FAILED_ROWS_THRESHOLD": "0"},
+            {"EXPORTS": "shop-prod/job-a", "EXPORT_FAILED_ROWS_THRESHOLD": "0"},
             ["EXPORT_FAILED_ROWS_THRESHOLD: 0 is outside 1..1000000000000"],
         ),
         (
-            {"EXPORTS": "shop-prod/a", "EXPORT_LAG_THRESHOLD": "soon"},
+            {"EXPORTS": "shop-prod/job-a", "EXPORT_LAG_THRESHOLD": "soon"},
             ["EXPORT_LAG_THRESHOLD: 'soon' is not a duration (use 90, 90s, 5m, 1h30m or 2d)"],
         ),
     ],

@@ -1,5 +1,8 @@
+import base64
+import json
 import logging
 import pickle
+import urllib.parse
 
 import pytest
 
@@ -84,3 +87,49 @@ def test_words_in_webhook_paths_are_not_taken_for_tokens():
     Secret("https://oapi.dingtalk.com/robot/send?access_token=dt-token-0005")
     Secret("https://example.com/hook")
     assert SecretScrubber.scrub("send to the robot hook") == "send to the robot hook"
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        pytest.param(lambda v: repr(v)[1:-1], id="repr"),
+        pytest.param(lambda v: json.dumps(v)[1:-1], id="json"),
+        pytest.param(lambda v: json.dumps(v, ensure_ascii=False)[1:-1], id="json unicode"),
+        pytest.param(lambda v: urllib.parse.quote(v, safe=""), id="url-quoted"),
+        pytest.param(lambda v: base64.b64encode(v.encode()).decode(), id="base64 (AUTH LOGIN)"),
+    ],
+)
+def test_a_secret_is_scrubbed_in_the_forms_texts_quote_it_in(shown):
+    value = 'tok\nen-ü"/+x9'  # a pasted line break, a quote, non-ASCII
+    Secret(value)
+    text = f"the peer said: {shown(value)}!"
+    assert SecretScrubber.scrub(text) == "the peer said: ***!"
+
+
+def test_the_auth_plain_blob_of_a_login_is_scrubbed():
+    SecretScrubber.register_login("alerts@example.com", "smtp-pass-77")
+    blob = base64.b64encode(b"\0alerts@example.com\0smtp-pass-77").decode()
+    assert SecretScrubber.scrub(f"535 5.7.8 bad credentials {blob}") == (
+        "535 5.7.8 bad credentials ***"
+    )
+
+
+def test_the_registry_is_bounded_and_keeps_the_newest():
+    for n in range(SecretScrubber.MAX_VALUES * 2):
+        SecretScrubber.register(f"warm-invocation-token-{n:05}")
+    newest = f"warm-invocation-token-{SecretScrubber.MAX_VALUES * 2 - 1:05}"
+    assert SecretScrubber.registered() == SecretScrubber.MAX_VALUES
+    assert SecretScrubber.scrub(newest) == MASK
+    assert SecretScrubber.scrub("warm-invocation-token-00000") == "warm-invocation-token-00000"
+
+
+def test_a_scheme_and_host_alone_is_no_secret():
+    Secret("https://")
+    Secret("https://example.org")
+    assert SecretScrubber.scrub("see https://example.org/x") == "see https://example.org/x"
+
+
+def test_scrub_tree_scrubs_every_string_of_a_result():
+    Secret("tree-secret-1")
+    result = {"a": ["x tree-secret-1", {"tree-secret-1": 1}], "n": 3, "b": None}
+    assert SecretScrubber.scrub_tree(result) == {"a": ["x ***", {"***": 1}], "n": 3, "b": None}

@@ -1,5 +1,9 @@
+import time
+from dataclasses import replace
 from datetime import timezone
 from zoneinfo import ZoneInfo
+
+import pytest
 
 import factories
 from shipper_alert.render import Renderer, escape_markdown, escape_mrkdwn
@@ -69,3 +73,90 @@ def test_times_are_shown_in_the_alert_timezone():
     )
     text = renderer.render("text.body.j2", view=build_view(report))
     assert "Window: 2026-11-28 15:59:00 to 16:04:00 Asia/Shanghai" in text
+
+
+@pytest.mark.parametrize("template", ["text.body.j2", "dingtalk.text.j2"])
+def test_the_counts_line_says_how_many_failed_again_after_an_sls_retry(template):
+    renderer = Renderer(None, timezone.utc)
+    shipper = factories.shipper(failures=[factories.failed("t-1")])
+    text = renderer.render(
+        template, view=build_view(factories.report(replace(shipper, refailed=2)))
+    )
+    assert "2 tasks notified before failed again after an SLS retry" in text
+    plain = renderer.render(template, view=build_view(factories.report(shipper)))
+    assert "failed again" not in plain
+
+
+RUNAWAY_TEMPLATES = [
+    ("repetition", "{{ 'x' * 10**9 }}", "SecurityError: a repetition longer than 262144"),
+    ("power", "{{ 2 ** (10**8) }}", "SecurityError: a power of more than 4096 bits"),
+    ("big range", "{% for i in range(10**9) %}{% endfor %}", "an argument of 1000000000"),
+    (
+        "nested ranges",
+        "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+        "RenderBudgetExceeded: did not finish within 0.3s",
+    ),
+    (
+        "output flood",
+        "{% for i in range(10000) %}{{ 'y' * 100000 }}{% endfor %}",
+        "RenderBudgetExceeded: output longer than 262144 characters",
+    ),
+    ("format width", "{{ '%1000000000d' % 1 }}", "a format width or precision of a million"),
+    ("range", "{% for i in range(200000) %}{% endfor %}", "a range of 200000 items, more than"),
+    ("method width", "{{ 'a'.center(10**9) }}", "an argument of 1000000000, more than 262144"),
+    ("filter width", "{{ 'a'|center(10**9) }}", "an argument of 1000000000, more than 262144"),
+    ("str.format", "{{ '{:>9999999}'.format(1) }}", "a format width or precision of a million"),
+    ("concatenation", "{{ ('z' * 200000) + ('z' * 200000) }}", "a concatenation longer"),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [pytest.param(s, r, id=i) for i, s, r in RUNAWAY_TEMPLATES],
+)
+def test_a_runaway_custom_template_falls_back_within_its_budget(
+    tmp_path, monkeypatch, source, reason
+):
+    monkeypatch.setattr("shipper_alert.template_guard.RENDER_SECONDS", 0.3)
+    (tmp_path / "text.subject.j2").write_text(source)
+    renderer = Renderer(tmp_path, timezone.utc)
+    view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
+    started = time.monotonic()
+    subject = renderer.render("text.subject.j2", view=view)
+    assert time.monotonic() - started < 2.0  # the promise: bounded, whatever the template
+    assert subject == "[shipper-alert] FIRING: 1 failed task in 1 shipper"
+    assert len(renderer.notes) == 1
+    assert renderer.notes[0].startswith("custom template text.subject.j2 failed (")
+    assert reason in renderer.notes[0]
+    assert renderer.notes[0].endswith("; built-in used")
+
+
+def test_after_a_template_ran_out_of_time_no_custom_one_is_tried(tmp_path, monkeypatch):
+    monkeypatch.setattr("shipper_alert.template_guard.RENDER_SECONDS", 0.2)
+    (tmp_path / "text.subject.j2").write_text(
+        "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"
+    )
+    (tmp_path / "text.body.j2").write_text("CUSTOM BODY")
+    renderer = Renderer(tmp_path, timezone.utc)
+    view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
+    renderer.render("text.subject.j2", view=view)
+    started = time.monotonic()
+    renderer.render("text.subject.j2", view=view)
+    body = renderer.render("text.body.j2", view=view)
+    assert time.monotonic() - started < 0.2
+    assert "CUSTOM BODY" not in body
+    assert "t-1" in body  # the built-in body
+    assert len(renderer.notes) == 1
+
+
+def test_a_guarded_template_still_renders_ordinary_arithmetic(tmp_path):
+    (tmp_path / "text.subject.j2").write_text(
+        "{{ '-' * 3 }} {{ 2 ** 10 }} {{ '%05d' % 42 }} {{ 'ab' + 'cd' }} {{ range(3)|list }}"
+        " {{ 'x'|center(5) }}|{{ '{:>4}'.format(7) }}"
+    )
+    renderer = Renderer(tmp_path, timezone.utc)
+    view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
+    assert renderer.render("text.subject.j2", view=view) == (
+        "--- 1024 00042 abcd [0, 1, 2]   x  |   7"
+    )
+    assert renderer.notes == []

@@ -26,7 +26,7 @@ from shipper_alert_dev.sim import (
     parse_instant,
 )
 from shipper_alert_dev.sim.faults import FaultSet
-from shipper_alert_dev.sim.scenario import parse_offset, resolve_time
+from shipper_alert_dev.sim.scenario import ShipperSpec, parse_offset, resolve_time
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = 1_764_316_800  # 2025-11-28T08:00:00Z
@@ -186,6 +186,17 @@ def test_retry_only_affects_a_failed_task():
     assert running.retry(NOW + 100) is False
     not_yet = TaskSpec("n", NOW + 500, "fail", NOW + 560)
     assert not_yet.retry(NOW + 100) is False
+
+
+def test_views_within_one_second_follow_retries_and_new_tasks():
+    shipper = ShipperSpec("s")
+    task = shipper.add_task(TaskSpec("f", NOW, "fail", NOW + 60, message="m"))
+    assert [v.status for v in shipper.views(NOW + 100.2, NOW, NOW + 200)] == ["fail"]
+    task.retry(NOW + 100)
+    assert [v.status for v in shipper.views(NOW + 100.7, NOW, NOW + 200)] == ["running"]
+    shipper.add_task(TaskSpec("g", NOW + 50, "success", NOW + 90))
+    assert sorted(v.id for v in shipper.views(NOW + 100.9, NOW, NOW + 200)) == ["f", "g"]
+    assert shipper.views(NOW + 100.9, NOW, NOW + 40)[0].id == "f"
 
 
 def test_retry_can_fail_again_with_the_same_message():

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import zlib
+from types import SimpleNamespace
 
 import pytest
 
 from shipper_alert.sls.errors import SlsBadResponseError
-from shipper_alert.sls.exports import parse_job, parse_metrics
+from shipper_alert.sls.exports import _decompressed, parse_job, parse_metrics
+from shipper_alert.transport import SLS_REPLY_BYTES
 
 JOB = {
     "name": "export-1",
@@ -75,3 +78,23 @@ def test_a_bad_getlogs_body_is_named(document, problem):
         parse_metrics(body(document))
 
     assert raised.value.message.startswith(f"GetLogs response: {problem}")
+
+
+def _reply(body: bytes, compresstype: str) -> SimpleNamespace:
+    return SimpleNamespace(body=body, headers={"x-log-compresstype": compresstype})
+
+
+@pytest.mark.parametrize("method", ["deflate", "gzip"])
+def test_a_compressed_getlogs_body_is_inflated(method):
+    packer = zlib.compressobj(wbits=31 if method == "gzip" else 15)
+    body = packer.compress(b'{"meta":{}}') + packer.flush()
+    assert _decompressed(_reply(body, method)) == b'{"meta":{}}'
+
+
+def test_a_getlogs_body_that_inflates_past_the_sls_cap_is_refused():
+    bomb = zlib.compress(b"0" * (SLS_REPLY_BYTES + 1), 9)  # about 8 KB on the wire
+    with pytest.raises(SlsBadResponseError) as caught:
+        _decompressed(_reply(bomb, "deflate"))
+    assert str(caught.value).endswith(
+        f"GetLogs response: deflate body inflates past the {SLS_REPLY_BYTES} bytes accepted"
+    )

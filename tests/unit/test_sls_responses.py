@@ -137,6 +137,19 @@ def test_accepted_tasks(task: dict[str, Any], expected: tuple[Any, ...]) -> None
     assert parsed.create_time == 1448925013
 
 
+def test_records_hold_every_accepted_form_as_the_usual_one() -> None:
+    """The evaluator reads records directly: each accepted task's record must say what its
+    Task says, with integers for times and a running task's finish time as 0 or null."""
+    page = parse_task_page(_body([a[1] for a in ACCEPTED]), offset=0)
+    assert len(page.records) == len(ACCEPTED)
+    for (name, _, expected), record in zip(ACCEPTED, page.records, strict=True):
+        assert type(record["taskCreateTime"]) is int, name
+        finish = record.get("taskFinishTime")
+        assert type(finish) is int or (finish is None and expected[0] == "running"), name
+        task = Task.from_record(record)
+        assert (task.status, task.message, task.code, task.finish_time) == expected, name
+
+
 def test_last_data_receive_time_is_optional() -> None:
     (parsed,) = parse_task_page(_body([_task(taskLastDataReceiveTime=_DROP)]), offset=0).tasks
     assert parsed.last_data_receive_time is None
@@ -152,7 +165,22 @@ P = "GetShipperStatus response: "
 REJECTED = [
     ("not JSON", b"<html>oops</html>", P + 'is not valid JSON: "<html>oops</html>"'),
     ("empty body", b"", P + 'is not valid JSON: ""'),
-    ("not UTF-8", b"\xff\xfe{", P + 'is not valid JSON: "\ufffd\ufffd{"'),
+    ("not UTF-8", b"\xff\xfe{", P + 'is not UTF-8 (byte 0): "\ufffd\ufffd{"'),
+    (
+        "nested 1,000 deep",
+        b"[" * 1000 + b"]" * 1000,
+        P + 'is nested more than 32 levels deep: "' + "[" * 200 + '"...',
+    ),
+    (
+        "nested 33 deep",
+        b'{"total": 1, "tasks": ' + b"[" * 32 + b"]" * 32 + b"}",
+        P
+        + 'is nested more than 32 levels deep: "{\\"total\\": 1, \\"tasks\\": '
+        + "[" * 32
+        + "]" * 32
+        + '}"',
+    ),
+    ("NaN", b'{"total": NaN}', P + 'is not valid JSON: "{\\"total\\": NaN}"'),
     ("array", b"[]", P + "is an array, expected a JSON object"),
     ("null", b"null", P + "is null, expected a JSON object"),
     ("missing total", _body([], total=_DROP), P + 'missing "total"'),
@@ -286,3 +314,10 @@ def test_rejected_name_pages(parse: Any, body: bytes, message: str) -> None:
     with pytest.raises(SlsBadResponseError) as caught:
         parse(body)
     assert caught.value.message == message
+
+
+def test_a_long_task_message_is_clipped_and_says_so():
+    long = "x" * 50_000  # 300 of these took seconds to lay out per channel
+    (task,) = parse_task_page(_body([_task(taskMessage=long)]), offset=0).tasks
+    assert len(task.message) == 1000
+    assert task.message == "x" * 994 + " [...]"

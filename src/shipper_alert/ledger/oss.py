@@ -1,6 +1,8 @@
 """`oss://bucket/prefix`: the ledger in an OSS bucket, through GetObject and PutObject.
 
-Requests are signed with V4 (`oss_signing`) and sent with requests, each with a deadline;
+Requests are signed with V4 (`oss_signing`) and sent through `transport.exchange`: each
+exchange (connect to last body byte) within REQUEST_TIMEOUT as a whole, the reply capped at
+the ledger's own size limit, no proxy or .netrc from the environment;
 a create uses `x-oss-forbid-overwrite: true` (see `store`). On FC the endpoint is the
 region's internal one, https://www.alibabacloud.com/help/en/oss/user-guide/regions-and-endpoints
 (`oss-<region>-internal.aliyuncs.com`); `?endpoint=` in STATE_URL overrides it (a loopback
@@ -18,13 +20,14 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from shipper_alert import transport
 from shipper_alert.ledger.document import MAX_BYTES, LedgerError
 from shipper_alert.ledger.oss_signing import sign
 from shipper_alert.ledger.store import Store
 from shipper_alert.sls.credentials import Credentials
 
 CONNECT_TIMEOUT = 3.0
-REQUEST_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 10.0  # the whole exchange
 _ERROR_CODE = re.compile(rb"<Code>([^<]{1,64})</Code>")
 
 
@@ -47,7 +50,7 @@ class OssStore(Store):
         parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
         self.scheme = parts.scheme
         self.host = parts.netloc
-        self.session = session or requests.Session()
+        self.session = session or transport.new_session()
         self.description = f"oss://{bucket}/{self.prefix}"
 
     def close(self) -> None:
@@ -86,15 +89,22 @@ class OssStore(Store):
         signed["host"] = f"{self.bucket}.{self.host}"
         url = f"{self.scheme}://{target}/{quote(key, safe='/')}"
         try:
-            response = self.session.request(
+            response = transport.exchange(
+                self.session,
                 method,
                 url,
+                seconds=REQUEST_TIMEOUT,
+                max_bytes=MAX_BYTES,
+                connect_timeout=CONNECT_TIMEOUT,
                 data=body if method == "PUT" else None,
                 headers=signed,
-                timeout=(CONNECT_TIMEOUT, REQUEST_TIMEOUT),
-                stream=True,
             )
-            response._content = response.raw.read(MAX_BYTES + 1, decode_content=False)
+        except transport.ExchangeTimeout:
+            raise LedgerError(
+                f"{self.description}/{name}: no complete reply within {REQUEST_TIMEOUT:.1f}s"
+            ) from None
+        except (transport.ReplyTooLarge, transport.ReplyUndecodable) as exc:
+            raise LedgerError(f"{self.description}/{name}: {exc}") from None
         except requests.RequestException as exc:
             raise LedgerError(f"{self.description}/{name}: {type(exc).__name__}") from None
         return response

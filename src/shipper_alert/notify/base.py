@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import Limits, MessageView, build_view, max_groups, total_task_lines
@@ -53,6 +54,9 @@ class DeliveryFailure(Exception):
         status: int | None = None,
         body: str | None = None,
     ) -> None:
+        # The detail and body quote what a service answered, which may echo a credential.
+        detail = SecretScrubber.scrub(detail)
+        body = None if body is None else SecretScrubber.scrub(body)
         super().__init__(detail)
         self.detail = detail
         self.retryable = retryable

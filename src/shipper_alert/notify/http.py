@@ -19,12 +19,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from shipper_alert import USER_AGENT
+from shipper_alert import USER_AGENT, safe_json, transport
 from shipper_alert.notify.base import DeliveryFailure, Notifier
-from shipper_alert.redact import Secret, redact_url
+from shipper_alert.redact import Secret, SecretScrubber, redact_url
 
 CONNECT_TIMEOUT = 3.05
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -33,14 +31,7 @@ BODY_EXCERPT = 200
 
 
 def new_session() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # no proxy or .netrc from the environment sees the webhook
-    no_retries = Retry(total=0, read=False, redirect=False, status=0, other=0)
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=2, max_retries=no_retries)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers["User-Agent"] = USER_AGENT
-    return session
+    return transport.new_session(pool_size=2, user_agent=USER_AGENT)
 
 
 def encode_json(payload: Any, *, compact: bool = True) -> bytes:
@@ -91,14 +82,17 @@ def post(
     """
     where = f"{service} ({redact_url(url)})"
     try:
-        response = session.post(
+        response = transport.exchange(
+            session,
+            "POST",
             url,
+            seconds=timeout,
+            max_bytes=transport.CHAT_REPLY_BYTES,
+            connect_timeout=CONNECT_TIMEOUT,
             json=json_body,
             data=data,
             headers=headers,
             params=params,
-            timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
-            allow_redirects=False,
         )
     except requests.Timeout:
         raise DeliveryFailure(
@@ -107,12 +101,15 @@ def post(
     except requests.ConnectionError as exc:
         reason = type(exc.args[0]).__name__ if exc.args else type(exc).__name__
         raise DeliveryFailure(f"{where}: connection failed ({reason})", retryable=True) from None
+    except (transport.ReplyTooLarge, transport.ReplyUndecodable) as exc:
+        # The post reached the service; its reply is what cannot be read.
+        raise DeliveryFailure(f"{where}: {exc}", retryable=True) from None
     except requests.RequestException as exc:
         raise DeliveryFailure(f"{where}: {type(exc).__name__}", retryable=False) from None
     status = response.status_code
     if 200 <= status < 300:
         return response
-    body = excerpt(response.content)
+    body = SecretScrubber.scrub(excerpt(response.content))
     detail = f"{where}: HTTP {status}: {body}"
     if status == 429:
         waits = (retry_after_seconds(response.headers.get(name)) for name in rate_limit_headers)
@@ -124,11 +121,11 @@ def post(
 def json_body(response: requests.Response, service: str) -> dict[str, Any]:
     """The response's JSON object, or a retryable failure (a proxy's HTML error page)."""
     try:
-        body = response.json()
-    except ValueError:
+        body = safe_json.loads(response.content, max_bytes=transport.CHAT_REPLY_BYTES)
+    except safe_json.JsonInputError as exc:
         raise DeliveryFailure(
-            f"{service}: HTTP {response.status_code} with a body that is not JSON: "
-            f"{excerpt(response.content)}",
+            f"{service}: HTTP {response.status_code} with a body that is {exc}: "
+            f"{SecretScrubber.scrub(excerpt(response.content))}",
             retryable=True,
         ) from None
     if not isinstance(body, dict):

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from importlib import metadata
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
+from shipper_alert import transport
 from shipper_alert.budget import Deadline
-from shipper_alert.models import TASK_STATUSES
+from shipper_alert.models import FIELD_ID, TASK_STATUSES
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.retry import Backoff, next_delay
 from shipper_alert.sls import signing
 from shipper_alert.sls.credentials import Credentials
@@ -39,10 +39,12 @@ from shipper_alert.sls.endpoint import Endpoint
 from shipper_alert.sls.errors import (
     CODE_CONNECTION,
     CODE_DEADLINE,
+    CODE_INCOMPLETE,
     CODE_TIMEOUT,
     SlsBadResponseError,
     SlsConnectionError,
     SlsError,
+    SlsIncompleteReadError,
     SlsRequestError,
     SlsTransientError,
     error_from_http,
@@ -72,6 +74,8 @@ MAX_TOTAL = 1_000_000
 # Paging stops with an error after this many pages, even if the server keeps sending
 # tasks (a server that ignores `offset`, or shrinks pages to 100 tasks at most).
 MAX_PAGES = MAX_TOTAL // 100
+# A paged read whose distinct tasks fall short of `total` is read this many times at most.
+READ_PASSES = 2
 # A retry is only worth its wait if at least this much of the deadline is left after it.
 MIN_ATTEMPT_SECONDS = 1.0
 
@@ -139,6 +143,8 @@ class SlsClient:
             raise ValueError(f"pool_size must be at least 1, not {pool_size}")
         self.endpoint = endpoint if isinstance(endpoint, Endpoint) else Endpoint.parse(endpoint)
         self._credentials = credentials
+        # Not a secret, yet never printed whole: an SLS error may quote it back.
+        SecretScrubber.register(credentials.access_key_id)
         self._deadline = deadline
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
@@ -151,17 +157,8 @@ class SlsClient:
 
     @staticmethod
     def _new_session(pool_size: int) -> requests.Session:
-        session = requests.Session()
-        # No proxies, .netrc or CA bundle from the environment: a .netrc entry would
-        # replace our Authorization header, and a proxy would see the signed traffic.
-        session.trust_env = False
         # urllib3 must not retry on its own: this client retries, re-signing each attempt.
-        # (`read=False` re-raises a read timeout as itself, so it stays a ReadTimeout.)
-        no_retries = Retry(total=0, read=False, redirect=False, status=0, other=0)
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=no_retries)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+        return transport.new_session(pool_size)
 
     def close(self) -> None:
         self._session.close()
@@ -185,9 +182,9 @@ class SlsClient:
     ) -> Iterator[TaskPage]:
         """GetShipperStatus over tasks created in [start, end], one page of 500 at a time.
 
-        Pages are yielded as they arrive, so a caller never holds more than one. The
-        server's range may include both ends and its order is not defined; deduplicating
-        and trimming to a half-open window is the caller's business.
+        Pages are yielded as they arrive, so a caller never holds more than one, each
+        with only the tasks not yielded before (see `distinct_pages`). The server's range
+        may include both ends; trimming to a half-open window is the caller's business.
         """
         if status not in ("", *TASK_STATUSES):
             raise ValueError(f"status must be empty or one of {TASK_STATUSES}, not {status!r}")
@@ -197,22 +194,14 @@ class SlsClient:
         # The SDK's parameter order: from, to, status, offset, size (§2.1).
         fixed = [("from", str(int(start))), ("to", str(int(end))), ("status", status)]
 
-        def pages() -> Iterator[TaskPage]:
-            offset = 0
-            for _ in range(MAX_PAGES):
-                params = [*fixed, ("offset", str(offset)), ("size", str(PAGE_SIZE))]
-                reply = self._call(_Request(api, "GET", project, path, params))
-                page = parse_task_page(reply.body, offset=offset, request_id=reply.request_id)
-                _check_total(api, page.total, reply.request_id)
-                yield page
-                if not page.tasks:
-                    return
-                offset += len(page.tasks)
-                if offset >= page.total:
-                    return
-            raise _too_many_pages(api)
+        def read(offset: int) -> TaskPage:
+            params = [*fixed, ("offset", str(offset)), ("size", str(PAGE_SIZE))]
+            reply = self._call(_Request(api, "GET", project, path, params))
+            page = parse_task_page(reply.body, offset=offset, request_id=reply.request_id)
+            _check_total(api, page.total, reply.request_id)
+            return page
 
-        return pages()
+        return distinct_pages(read)
 
     def list_logstores(self, project: str) -> list[str]:
         """Every logstore of `project` (ListLogStores, all pages)."""
@@ -325,18 +314,31 @@ class SlsClient:
             raise SlsTransientError(CODE_DEADLINE, "the invocation's time budget is spent", api=api)
         url = self.endpoint.base_url(request.project) + request.path
         headers = self._signed_headers(request)
-        timeout = (min(self._connect_timeout, remaining), min(self._read_timeout, remaining))
+        # One attempt, connect to last body byte, within its share and the deadline.
+        seconds = min(remaining, self._connect_timeout + self._read_timeout)
+        timeout = (min(self._connect_timeout, seconds), min(self._read_timeout, seconds))
         started = time.monotonic()
         try:
-            response = self._session.request(
+            response = transport.exchange(
+                self._session,
                 request.method,
                 url,
+                seconds=seconds,
+                max_bytes=transport.SLS_REPLY_BYTES,
+                connect_timeout=timeout[0],
+                read_timeout=timeout[1],
                 params=request.params,
                 data=request.body,
                 headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
             )
+        except transport.ExchangeTimeout:
+            raise SlsConnectionError(
+                CODE_TIMEOUT,
+                f"no complete response within {seconds:.2f}s ({self.endpoint})",
+                api=api,
+            ) from None
+        except transport.ReplyTooLarge as exc:
+            raise SlsBadResponseError(f"{exc} ({self.endpoint})", api=api) from None
         except requests.ConnectTimeout:
             raise SlsConnectionError(
                 CODE_TIMEOUT, f"no connection within {timeout[0]:.2f}s ({self.endpoint})", api=api
@@ -424,6 +426,59 @@ def _check_total(api: str, total: int, request_id: str) -> None:
             request_id=request_id,
             api=api,
         )
+
+
+def distinct_pages(read: Callable[[int], TaskPage]) -> Iterator[TaskPage]:
+    """Pages from `read(offset)`, each task yielded once, however the server pages.
+
+    A server may reorder tasks between requests (tasks are lost across page borders), or
+    ignore `offset` (the same page again and again). So ids are de-duplicated; a page whose
+    ids repeat an earlier page's is an error; and if fewer distinct tasks than `total` came,
+    the range is read once more, after which a shortfall is `SlsIncompleteReadError`.
+    """
+    seen: set[str] = set()
+    total = 0
+    for attempt in range(READ_PASSES):
+        pages_seen: set[int] = set()
+        offset = 0
+        for _ in range(MAX_PAGES):
+            page = read(offset)
+            total = page.total
+            ids = [record[FIELD_ID] for record in page.records]
+            fingerprint = hash(tuple(ids))
+            if ids and attempt == 0 and fingerprint in pages_seen:
+                raise SlsBadResponseError(
+                    f"{API_GET_SHIPPER_STATUS} returned the same page again at offset"
+                    f" {offset}: the server repeats pages (ignores offset?)",
+                    request_id=page.request_id,
+                    api=API_GET_SHIPPER_STATUS,
+                )
+            pages_seen.add(fingerprint)
+            fresh = [record for record in page.records if record[FIELD_ID] not in seen]
+            seen.update(record[FIELD_ID] for record in fresh)
+            yield TaskPage(
+                total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
+            )
+            offset += len(ids)
+            if not ids or offset >= page.total:
+                break
+        else:
+            raise _too_many_pages(API_GET_SHIPPER_STATUS)
+        if len(seen) >= total:
+            return
+        logger.debug(
+            "%s: %d distinct tasks of %d after pass %d; reading again",
+            API_GET_SHIPPER_STATUS,
+            len(seen),
+            total,
+            attempt + 1,
+        )
+    raise SlsIncompleteReadError(
+        f"{API_GET_SHIPPER_STATUS}: read {len(seen)} distinct tasks of the {total} the server"
+        f" counts, in {READ_PASSES} passes; the read is incomplete",
+        api=API_GET_SHIPPER_STATUS,
+        code=CODE_INCOMPLETE,
+    )
 
 
 def _too_many_pages(api: str) -> SlsBadResponseError:

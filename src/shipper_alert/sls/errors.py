@@ -15,6 +15,7 @@ retry connection errors on `https://` endpoints; this tree treats http and https
     ├── SlsNotFoundError        ProjectNotExist, LogStoreNotExist, ShipperNotExist, other 404
     ├── SlsRequestError         parameter, header and clock errors, any other 4xx
     └── SlsBadResponseError     not what the API documents (JSON, shape, status)
+        └── SlsIncompleteReadError  fewer distinct tasks than `total`, even re-read
 
 Only `SlsTransientError` and its subclass are retried; everything else needs a change of
 configuration (or a fix on the server side) before the same request can succeed.
@@ -26,7 +27,9 @@ import json
 from collections.abc import Callable
 from typing import ClassVar
 
+from shipper_alert import safe_json
 from shipper_alert.errors import ShipperAlertError
+from shipper_alert.redact import SecretScrubber
 
 # Codes that a later attempt may well get past.
 TRANSIENT_CODES = frozenset(
@@ -65,6 +68,7 @@ REQUEST_CODE_PREFIXES = ("Missing", "Invalid")
 # Codes this client makes up for failures that carry no SLS error code.
 CODE_CONNECTION = "ConnectionError"
 CODE_TIMEOUT = "Timeout"
+CODE_INCOMPLETE = "IncompleteRead"
 CODE_BAD_RESPONSE = "BadResponse"
 CODE_DEADLINE = "DeadlineExceeded"
 
@@ -87,7 +91,8 @@ class SlsError(ShipperAlertError):
         api: str = "",
     ) -> None:
         self.code = code
-        self.message = message
+        # SLS may quote a request's header (an STS token) back in its error message.
+        self.message = SecretScrubber.scrub(message)
         self.status = status
         self.request_id = request_id
         self.api = api
@@ -155,6 +160,10 @@ class SlsBadResponseError(SlsError):
         code: str = CODE_BAD_RESPONSE,
     ) -> None:
         super().__init__(code, message, status=status, request_id=request_id, api=api)
+
+
+class SlsIncompleteReadError(SlsBadResponseError):
+    """Paging ended with fewer distinct items than the server's `total`, even re-read."""
 
 
 def _is_auth_code(code: str) -> bool:
@@ -232,8 +241,8 @@ def error_from_http(status: int, body: bytes, request_id: str = "", api: str = "
     it is a response this client cannot interpret.
     """
     try:
-        parsed = json.loads(body) if body else None
-    except ValueError:
+        parsed = safe_json.loads(body) if body else None
+    except safe_json.JsonInputError:
         parsed = None
     code = parsed.get("errorCode") if isinstance(parsed, dict) else None
     if isinstance(code, str) and code:

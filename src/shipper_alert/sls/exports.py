@@ -33,6 +33,7 @@ from shipper_alert.sls.errors import (
     SlsTransientError,
 )
 from shipper_alert.sls.responses import _Reader, _show
+from shipper_alert.transport import SLS_REPLY_BYTES
 
 KIND_OSS = "oss"
 KIND_MAXCOMPUTE = "maxcompute"
@@ -227,10 +228,18 @@ def _decompressed(reply) -> bytes:
     if not method:
         return reply.body
     if method in ("deflate", "gzip"):
+        # Bounded like any SLS reply: a small body may inflate a thousandfold.
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
         try:
-            return zlib.decompress(reply.body, zlib.MAX_WBITS | 32)
+            body = inflater.decompress(reply.body, SLS_REPLY_BYTES + 1)
         except zlib.error as exc:
             raise SlsBadResponseError(f"GetLogs response: bad {method} body: {exc}") from None
+        if len(body) > SLS_REPLY_BYTES:
+            raise SlsBadResponseError(
+                f"GetLogs response: {method} body inflates past the {SLS_REPLY_BYTES} bytes"
+                " accepted"
+            )
+        return body
     raise SlsBadResponseError(f"GetLogs response: unexpected x-log-compresstype {method}")
 
 

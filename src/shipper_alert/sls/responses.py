@@ -1,9 +1,11 @@
 """Strict validation of SLS response bodies into typed values.
 
-Reference: ../shared/reference/sls-api.md §2.1 (GetShipperStatus response: `count`, `total`,
-`statistics`, `tasks[]` with `id`, `taskStatus`, `taskMessage`, `taskCreateTime`,
-`taskLastDataReceiveTime`, `taskFinishTime`, and the extra `taskCode`), §2.3 (ListShipper:
-`shipper`, `total`) and §2.5 (ListLogStores: `logstores`, `total`); ./seed/GetShipperStatus.md.
+GetShipperStatus (https://www.alibabacloud.com/help/doc-detail/29027.htm): `count`,
+`total`, `statistics`, `tasks[]` with `id`, `taskStatus`, `taskMessage`, `taskCreateTime`,
+`taskLastDataReceiveTime`, `taskFinishTime`, and the newer `taskCode`; ListShipper
+(https://www.alibabacloud.com/help/doc-detail/257897.htm): `shipper`, `total`;
+ListLogStores (https://help.aliyun.com/zh/sls/developer-reference/api-sls-2020-12-30-listlogstores):
+`logstores`, `total`.
 
 Every field this client uses is checked, and a problem is reported as a
 `SlsBadResponseError` naming the API, the field path and what is wrong, e.g.
@@ -14,6 +16,12 @@ an addition on the server side cannot break the monitor.
 Rules for numbers: JSON does not distinguish integers from floats, so an integral float
 (`1448925013.0`) is accepted as that integer; a fraction, a boolean, or a number written
 as a string is rejected.
+
+Tasks stay the JSON objects they were parsed as (validated records, see
+`shipper_alert.models`): a page of 500 is checked in one tight pass of type tests, and
+only a task that fails it is looked at field by field, to name the problem or to rewrite
+an unusual but valid form (an integral float, a null message) into the usual one. The
+evaluator builds objects only for the few tasks that count.
 """
 
 from __future__ import annotations
@@ -21,7 +29,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from shipper_alert.models import TASK_RUNNING, TASK_STATUSES, Task
+from shipper_alert import safe_json
+from shipper_alert.models import (
+    FIELD_CODE,
+    FIELD_CREATE_TIME,
+    FIELD_FINISH_TIME,
+    FIELD_ID,
+    FIELD_MESSAGE,
+    FIELD_RECEIVE_TIME,
+    FIELD_STATUS,
+    TASK_RUNNING,
+    TASK_STATUSES,
+    Task,
+)
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.sls.errors import SlsBadResponseError, excerpt
 
 API_GET_SHIPPER_STATUS = "GetShipperStatus"
@@ -30,16 +51,64 @@ API_LIST_SHIPPER = "ListShipper"
 API_RETRY_SHIPPER_TASK = "RetryShipperTask"
 
 _MISSING = object()
+# Task messages are kept to this many characters: 300 distinct 10 KB messages took
+# seconds to lay out per channel and tens of MB, and an alert needs the first lines only.
+MAX_TASK_MESSAGE = 1000
+CLIPPED = " [...]"
 
 
-@dataclass(frozen=True)
 class TaskPage:
-    """One page of GetShipperStatus: its tasks, the range's total, and where it started."""
+    """One page of GetShipperStatus: its tasks, the range's total, and where it started.
 
-    tasks: list[Task]
-    total: int
-    offset: int
-    request_id: str
+    `records` are the validated task objects as parsed; `tasks` builds a Task of each
+    (on first use), for callers that want objects rather than speed.
+    """
+
+    __slots__ = ("_tasks", "offset", "records", "request_id", "total")
+
+    def __init__(
+        self,
+        tasks: list[Task] | None = None,
+        total: int = 0,
+        offset: int = 0,
+        request_id: str = "",
+        *,
+        records: list[dict] | None = None,
+    ) -> None:
+        if records is None:
+            records = [task.to_record() for task in tasks or ()]
+        self.records = records
+        self._tasks = tasks
+        self.total = total
+        self.offset = offset
+        self.request_id = request_id
+
+    @property
+    def tasks(self) -> list[Task]:
+        if self._tasks is None:
+            self._tasks = [Task.from_record(record) for record in self.records]
+        return self._tasks
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TaskPage):
+            return NotImplemented
+        return (self.tasks, self.total, self.offset, self.request_id) == (
+            other.tasks,
+            other.total,
+            other.offset,
+            other.request_id,
+        )
+
+    __hash__ = None  # it holds lists
+
+    def __repr__(self) -> str:
+        return (
+            f"TaskPage({len(self.records)} tasks, total={self.total}, offset={self.offset},"
+            f" request_id={self.request_id!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,9 +133,9 @@ class _Reader:
 
     def document(self, body: bytes) -> dict[str, object]:
         try:
-            parsed = json.loads(body)
-        except ValueError:  # includes UnicodeDecodeError
-            raise self.fail(f"is not valid JSON: {excerpt(body)}") from None
+            parsed = safe_json.loads(body)
+        except safe_json.JsonInputError as exc:
+            raise self.fail(f"is {exc}: {excerpt(body)}") from None
         if not isinstance(parsed, dict):
             raise self.fail(f"is {_show(parsed)}, expected a JSON object")
         return parsed
@@ -125,8 +194,58 @@ def parse_task_page(body: bytes, *, offset: int, request_id: str = "") -> TaskPa
     if "count" in doc:
         reader.integer(doc["count"], "count")
     items = reader.array(reader.get(doc, "tasks", "tasks"), "tasks")
-    tasks = [_parse_task(reader, item, f"tasks[{i}]") for i, item in enumerate(items)]
-    return TaskPage(tasks=tasks, total=total, offset=offset, request_id=request_id)
+    records = _task_records(reader, items)
+    return TaskPage(total=total, offset=offset, request_id=request_id, records=records)
+
+
+_STATUS_SET = frozenset(TASK_STATUSES)
+
+
+def _task_records(reader: _Reader, items: list[object]) -> list[dict]:
+    """`items` as validated records: the same list when every item is already one."""
+    records: list = items
+    statuses = _STATUS_SET
+    for index, item in enumerate(items):
+        # `type(x) is int` keeps out booleans; each test mirrors one rule of _parse_task.
+        if type(item) is dict:
+            get = item.get
+            task_id = get(FIELD_ID)
+            status = get(FIELD_STATUS)
+            created = get(FIELD_CREATE_TIME)
+            finished = get(FIELD_FINISH_TIME)
+            message = get(FIELD_MESSAGE)
+            code = get(FIELD_CODE)
+            received = get(FIELD_RECEIVE_TIME)
+            if (
+                type(task_id) is str
+                and task_id
+                and type(status) is str
+                and status in statuses
+                and type(created) is int
+                and created >= 0
+                and (
+                    (type(finished) is int and finished >= 0)
+                    or (finished is None and status == TASK_RUNNING)
+                )
+                # A message goes the slow way, to be clipped and scrubbed of secrets.
+                and (message is None or message == "")
+                and (code is None or type(code) is str)
+                and (received is None or (type(received) is int and received >= 0))
+            ):
+                continue
+        # Raises the error naming the field, or returns the task in its usual form.
+        task = _parse_task(reader, item, f"tasks[{index}]")
+        if records is items:
+            records = list(items)
+        records[index] = task.to_record()
+    return records
+
+
+def _clip(message: str) -> str:
+    """A task message cut to MAX_TASK_MESSAGE characters, saying so."""
+    if len(message) <= MAX_TASK_MESSAGE:
+        return message
+    return message[: MAX_TASK_MESSAGE - len(CLIPPED)] + CLIPPED
 
 
 def _parse_task(reader: _Reader, item: object, path: str) -> Task:
@@ -144,6 +263,7 @@ def _parse_task(reader: _Reader, item: object, path: str) -> Task:
     message_path = f"{path}.taskMessage"
     message = task.get("taskMessage")
     message = "" if message is None else reader.string(message, message_path)
+    message = SecretScrubber.scrub(_clip(message))  # it goes into messages and the result
 
     code = task.get("taskCode")
     if code is not None:

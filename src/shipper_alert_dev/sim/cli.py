@@ -53,6 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="accept requests whose Date is more than 15 minutes from the simulated clock",
     )
+    parser.add_argument(
+        "--frozen",
+        action="store_true",
+        help="with --now: keep the simulated clock at that time (benchmarks: the same pages)",
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -79,7 +84,7 @@ def run(
         check_date = not args.no_date_check
         if args.now:
             start = parse_instant(args.now)
-            clock = SimClock(start, ticking=True)
+            clock = SimClock(start, ticking=not args.frozen)
             if check_date and abs(start - time.time()) > DATE_TOLERANCE_SECONDS:
                 check_date = False
                 print(
@@ -87,6 +92,9 @@ def run(
                     "is off (clients sign with the real time)",
                     file=err,
                 )
+        elif args.frozen:
+            print("shipper-alert sim: --frozen needs --now", file=err)
+            return EXIT_USAGE
         scenario_path = args.scenario
         if scenario_path is None and DEFAULT_SCENARIO.is_file():
             scenario_path = str(DEFAULT_SCENARIO)

@@ -66,7 +66,7 @@ from shipper_alert_dev.sim.faults import (
     Fault,
     FaultSet,
 )
-from shipper_alert_dev.sim.scenario import Credential, Scenario, ShipperSpec
+from shipper_alert_dev.sim.scenario import Credential, Scenario, ShipperSpec, TaskView
 
 logger = logging.getLogger(__name__)
 
@@ -538,22 +538,26 @@ class SlsSimulator:
             raise ApiError(400, "ParameterInvalid", "start time must be earlier than end time")
         if start < int(now) - QUERY_WINDOW_SECONDS:
             raise ApiError(400, "ParameterInvalid", "only support query last 48 hours task status")
-        views = shipper.views(now, start, end)
-        statistics = {
-            TASK_RUNNING: sum(1 for v in views if v.status == TASK_RUNNING),
-            TASK_SUCCESS: sum(1 for v in views if v.status == TASK_SUCCESS),
-            TASK_FAIL: sum(1 for v in views if v.status == TASK_FAIL),
-        }
-        matching = [v for v in views if not status or v.status == status]
-        page = matching[offset : offset + size]
-        return _json_response(
-            {
-                "count": len(page),
-                "total": len(matching),
-                "statistics": statistics,
-                "tasks": [v.to_json() for v in page],
+
+        def body(views: list[TaskView]) -> bytes:
+            statistics = {
+                TASK_RUNNING: sum(1 for v in views if v.status == TASK_RUNNING),
+                TASK_SUCCESS: sum(1 for v in views if v.status == TASK_SUCCESS),
+                TASK_FAIL: sum(1 for v in views if v.status == TASK_FAIL),
             }
-        )
+            matching = [v for v in views if not status or v.status == status]
+            page = matching[offset : offset + size]
+            return _json_response(
+                {
+                    "count": len(page),
+                    "total": len(matching),
+                    "statistics": statistics,
+                    "tasks": [v.to_json() for v in page],
+                }
+            ).body
+
+        page = shipper.page(now, start, end, (status, offset, size), body)
+        return _Response(200, page, {"Content-Type": "application/json"})
 
 
 def _route(method: str, raw_path: str, query: Mapping[str, str] | None = None) -> _Route:

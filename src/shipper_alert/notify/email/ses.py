@@ -1,7 +1,8 @@
 """Email over AWS SES: `send_raw_email` of the same message, and its failure classes.
 
 boto3 is an optional extra, imported only on this path. The client has explicit timeouts
-and `total_max_attempts=1`, so that the delivery stage alone retries. Error codes:
+and `total_max_attempts=1`, so that the delivery stage alone retries, and each call runs
+under `transport.run_within`, bounded as a whole. Error codes:
 https://docs.aws.amazon.com/ses/latest/APIReference/CommonErrors.html
 """
 
@@ -11,7 +12,7 @@ import logging
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
-from shipper_alert import USER_AGENT
+from shipper_alert import USER_AGENT, transport
 from shipper_alert.notify.base import DeliveryFailure
 from shipper_alert.notify.email.message import envelope_address, wire_bytes
 
@@ -111,9 +112,15 @@ class SesSender:
             ) from None
         try:
             # No Destinations: SES then sends to the To header's addresses (this batch).
-            response = client.send_raw_email(
-                Source=envelope_address(sender), RawMessage={"Data": wire_bytes(message)}
+            response = transport.run_within(
+                timeout,
+                lambda: client.send_raw_email(
+                    Source=envelope_address(sender), RawMessage={"Data": wire_bytes(message)}
+                ),
+                what="SES call",
             )
+        except transport.ExchangeTimeout as exc:
+            raise DeliveryFailure(f"{self.where}: {exc}", retryable=True) from None
         except Exception as exc:
             raise ses_failure(exc, self.where) from None
         if not (isinstance(response, dict) and response.get("MessageId")):

@@ -13,6 +13,7 @@ import socket
 import ssl
 from email.message import EmailMessage
 
+from shipper_alert import transport
 from shipper_alert.notify.base import DeliveryFailure
 from shipper_alert.notify.email.message import envelope_address
 from shipper_alert.notify.email.settings import EmailSettings
@@ -94,22 +95,52 @@ def send(
     timeout: float,
     context: ssl.SSLContext,
 ) -> dict[str, tuple[int, bytes]]:
-    """One SMTP session; returns the recipients refused while others were accepted.
+    """One SMTP session within `timeout` as a whole; returns the recipients refused while
+    others were accepted.
 
     `ssl` is implicit TLS; `starttls` requires the server to offer STARTTLS (never sent in
-    clear); `none` is allowed by configuration only to a loopback host. `timeout` bounds
-    the connect and every read and write. AUTH only when SMTP_USERNAME is set.
+    clear); `none` is allowed by configuration only to a loopback host. Each read and write
+    is bounded too, and `transport.run_within` shuts the socket down at the end: a server
+    trickling its replies byte by byte trips no read timeout. AUTH only when SMTP_USERNAME
+    is set.
     """
+    session: dict[str, smtplib.SMTP] = {}
+    try:
+        return transport.run_within(
+            timeout,
+            # Each read's own timeout fires first, so a silent server says so.
+            lambda: _session(settings, message, recipients, timeout * 0.9, context, session),
+            # Not client.close(): it waits for the lock the blocked reader holds.
+            cancel=lambda: transport.shutdown_socket(session.get("client")),
+            what="SMTP session",
+        )
+    except transport.ExchangeTimeout as exc:
+        raise DeliveryFailure(f"{where(settings)}: {exc}", retryable=True) from None
+
+
+def _session(
+    settings: EmailSettings,
+    message: EmailMessage,
+    recipients: list[str],
+    timeout: float,
+    context: ssl.SSLContext,
+    session: dict[str, smtplib.SMTP],
+) -> dict[str, tuple[int, bytes]]:
     s = settings
     host, port = s.smtp_host or "", s.smtp_port
     client: smtplib.SMTP | None = None
     try:
+        # Connected after the client is handed to the watchdog, so that a greeting
+        # trickled byte by byte can be cut off too.
         if s.smtp_security == "ssl":
-            client = smtplib.SMTP_SSL(
-                host, port, local_hostname=EHLO_NAME, timeout=timeout, context=context
-            )
+            client = smtplib.SMTP_SSL(local_hostname=EHLO_NAME, timeout=timeout, context=context)
         else:
-            client = smtplib.SMTP(host, port, local_hostname=EHLO_NAME, timeout=timeout)
+            client = smtplib.SMTP(local_hostname=EHLO_NAME, timeout=timeout)
+        session["client"] = client
+        client._host = host  # what SMTP_SSL and starttls() verify the certificate against
+        code, greeting = client.connect(host, port)
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, greeting)
         client.ehlo()
         if s.smtp_security == "starttls":
             if not client.has_extn("starttls"):
@@ -122,6 +153,8 @@ def send(
             client.ehlo()
         if s.smtp_username:
             password = s.smtp_password.reveal() if s.smtp_password else ""
+            # A server may echo the AUTH blob back in its reply.
+            SecretScrubber.register_login(s.smtp_username, password)
             client.login(s.smtp_username, password)
         try:
             refused = client.send_message(

@@ -1,0 +1,258 @@
+"""One HTTP exchange under a whole-exchange deadline and a reply-size cap.
+
+Socket timeouts bound each read, not a request: a peer that trickles a byte a second never
+trips them. Here every exchange (DNS, connect, headers, body) runs in a worker thread that the
+caller waits for at most `seconds`; at the deadline a watchdog shuts down the sockets the
+exchange holds, so the worker stops too, and the caller gets `ExchangeTimeout` on time. A
+worker stuck where no socket exists yet (a DNS lookup) is abandoned as a daemon thread.
+A watchdog was chosen over per-chunk deadline checks because http.client reads the status
+line and headers in loops no caller can interrupt.
+
+Bodies are streamed raw and counted after decoding; `Accept-Encoding: identity` is asked
+for, and a peer that compresses anyway is inflated by `zlib` only up to the cap (RFC 9110
+§8.4.1 codings gzip and deflate; anything else is `ReplyUndecodable`).
+`run_within` gives SMTP and SES the same bound around a whole session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import zlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util.retry import Retry
+
+T = TypeVar("T")
+
+# Reply caps per kind of peer. GetShipperStatus pages hold at most 500 tasks, each with an
+# error message of a few hundred bytes: a few MB at most.
+SLS_REPLY_BYTES = 8 * 1024 * 1024
+# Chat services answer a post with a short JSON status ({"errcode":0,"errmsg":"ok"}).
+CHAT_REPLY_BYTES = 64 * 1024
+CHUNK_BYTES = 16 * 1024
+
+_local = threading.local()
+
+
+class ExchangeTimeout(requests.Timeout):
+    """The whole exchange did not finish within its deadline."""
+
+
+class ReplyTooLarge(requests.RequestException):
+    """The reply body (after any inflation) is larger than the cap for that peer."""
+
+
+class ReplyUndecodable(requests.exceptions.ContentDecodingError):
+    """The reply uses a content coding this client does not inflate, or a corrupt one."""
+
+
+class _Watch:
+    """The sockets one exchange uses, so the watchdog can shut them down."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: list[Any] = []
+        self.cancelled = False
+
+    def add(self, connection: Any) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            cancelled = self.cancelled
+        if cancelled:
+            shutdown_socket(connection)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            connections = list(self._connections)
+        for connection in connections:
+            shutdown_socket(connection)
+
+
+def shutdown_socket(holder: Any) -> None:
+    """Shut down `holder.sock` (a connection, an smtplib client) from any thread.
+
+    Unlike close(), this takes no lock a blocked reader holds, and wakes that reader.
+    """
+    sock = getattr(holder, "sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            # The plain socket call, not SSLSocket's: no TLS alert from another thread.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _WatchedPoolMixin:
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)  # type: ignore[misc]
+        watch = getattr(_local, "watch", None)
+        if watch is not None:
+            watch.add(connection)
+        return connection
+
+
+class _WatchedHTTPPool(_WatchedPoolMixin, HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_WatchedPoolMixin, HTTPSConnectionPool):
+    pass
+
+
+class WatchedAdapter(HTTPAdapter):
+    """An adapter whose connections the running exchange's watchdog can shut down."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
+
+
+def new_session(pool_size: int = 2, user_agent: str | None = None) -> requests.Session:
+    """A pooled session without environment proxies/.netrc and without urllib3 retries."""
+    session = requests.Session()
+    # No proxies, .netrc or CA bundle from the environment: a .netrc entry would replace
+    # an Authorization header, and a proxy would see the traffic.
+    session.trust_env = False
+    # `read=False` re-raises a read timeout as itself, so it stays a ReadTimeout.
+    no_retries = Retry(total=0, read=False, redirect=False, status=0, other=0)
+    adapter = WatchedAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=no_retries)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    if user_agent:
+        session.headers["User-Agent"] = user_agent
+    return session
+
+
+def run_within(
+    seconds: float,
+    work: Callable[[], T],
+    *,
+    cancel: Callable[[], None] | None = None,
+    what: str = "exchange",
+) -> T:
+    """`work()` in a worker thread; `ExchangeTimeout` if it has not returned in `seconds`.
+
+    At the deadline `cancel()` is called (it should close what `work` blocks on) and the
+    worker, a daemon thread, is left to end on its own.
+    """
+    if seconds <= 0:
+        raise ExchangeTimeout(f"no time left for the {what}")
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def worker() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed to the waiting caller
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=worker, name=f"shipper-alert {what}", daemon=True)
+    thread.start()
+    if not done.wait(seconds):
+        if cancel is not None:
+            cancel()
+        raise ExchangeTimeout(f"the {what} did not finish within {seconds:.1f}s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def exchange(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    seconds: float,
+    max_bytes: int,
+    connect_timeout: float = 3.05,
+    read_timeout: float | None = None,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request and read its whole reply, within `seconds` and `max_bytes`.
+
+    Returns the response with its body read (`.content`, `.json()` work); raises what
+    requests raises, `ExchangeTimeout` (a `requests.Timeout`), `ReplyTooLarge` or
+    `ReplyUndecodable`. `kwargs` go to `session.request` (params, data, json).
+    """
+    watch = _Watch()
+    merged = {"Accept-Encoding": "identity", **(headers or {})}
+    # Without a read timeout of its own, the watchdog alone ends a silent exchange (a socket
+    # timeout at the same instant would race it); the socket's is a backstop.
+    read = min(read_timeout, seconds) if read_timeout else seconds + 1.0
+    timeout = (min(connect_timeout, seconds), read)
+
+    def work() -> requests.Response:
+        _local.watch = watch
+        try:
+            response = session.request(
+                method,
+                url,
+                headers=merged,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+                **kwargs,
+            )
+            try:
+                body = read_capped(response, max_bytes)
+            finally:
+                response.close()
+            response._content = body
+            response._content_consumed = True
+            return response
+        finally:
+            _local.watch = None
+
+    return run_within(seconds, work, cancel=watch.cancel, what=f"{method} exchange")
+
+
+def _inflater(coding: str) -> Any:
+    if coding in ("", "identity"):
+        return None
+    if coding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if coding == "deflate":
+        return "deflate"  # zlib-wrapped or raw: decided on the first byte
+    raise ReplyUndecodable(f"unsupported Content-Encoding {coding[:40]!r}")
+
+
+def read_capped(response: requests.Response, max_bytes: int) -> bytes:
+    """The decoded body of a streamed `response`, or `ReplyTooLarge` past `max_bytes`."""
+    coding = response.headers.get("Content-Encoding", "").strip().lower()
+    inflater = _inflater(coding)
+    declared = response.headers.get("Content-Length", "")
+    if inflater is None and declared.isdigit() and int(declared) > max_bytes:
+        raise ReplyTooLarge(f"reply of {declared} bytes, more than the {max_bytes} accepted")
+    parts: list[bytes] = []
+    size = 0
+    try:
+        for raw in response.raw.stream(CHUNK_BYTES, decode_content=False):
+            if inflater == "deflate":
+                wbits = zlib.MAX_WBITS if raw[:1] == b"\x78" else -zlib.MAX_WBITS
+                inflater = zlib.decompressobj(wbits)
+            pending = raw
+            while pending:
+                if inflater is None:
+                    data, pending = pending, b""
+                else:
+                    # Never more than one byte past the cap, whatever the ratio.
+                    data = inflater.decompress(pending, max_bytes - size + 1)
+                    pending = inflater.unconsumed_tail
+                size += len(data)
+                if size > max_bytes:
+                    raise ReplyTooLarge(f"reply larger than the {max_bytes} bytes accepted")
+                parts.append(data)
+    except zlib.error as exc:
+        raise ReplyUndecodable(f"corrupt {coding} body: {exc}") from None
+    return b"".join(parts)

@@ -1,0 +1,92 @@
+"""distinct_pages: each task once, however a server reorders, repeats or drops pages."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from shipper_alert.models import Task
+from shipper_alert.sls.client import distinct_pages
+from shipper_alert.sls.errors import SlsBadResponseError, SlsIncompleteReadError
+from shipper_alert.sls.responses import TaskPage
+
+
+def task(n: int) -> Task:
+    return Task(f"t-{n}", "fail", "boom", 1000 + n, 2000 + n)
+
+
+def server(tasks: list[Task], *, shuffle_seed: int | None = None, size: int = 500):
+    """read(offset) over `tasks`, reshuffled before every request when a seed is given."""
+    rng = random.Random(shuffle_seed)
+    requests: list[int] = []
+
+    def read(offset: int) -> TaskPage:
+        requests.append(offset)
+        order = list(tasks)
+        if shuffle_seed is not None:
+            rng.shuffle(order)
+        return TaskPage(order[offset : offset + size], len(tasks), offset, "rid")
+
+    return read, requests
+
+
+def ids(pages) -> list[str]:
+    return [t.id for page in pages for t in page.tasks]
+
+
+def test_a_stable_server_is_read_once_in_order():
+    read, requests = server([task(n) for n in range(1203)])
+    assert ids(distinct_pages(read)) == [f"t-{n}" for n in range(1203)]
+    assert requests == [0, 500, 1000]
+
+
+def collect(read) -> tuple[list[str], SlsIncompleteReadError | None]:
+    seen: list[str] = []
+    try:
+        for page in distinct_pages(read):
+            seen.extend(t.id for t in page.tasks)
+    except SlsIncompleteReadError as exc:
+        return seen, exc
+    return seen, None
+
+
+def test_duplicates_across_pages_are_yielded_once_and_the_shortfall_reported():
+    tasks = [task(n) for n in range(600)] + [task(n) for n in range(100)]  # total 700
+    read, requests = server(tasks)
+    seen, error = collect(read)
+    assert seen == [f"t-{n}" for n in range(600)]
+    assert requests == [0, 500, 0, 500]
+    assert error is not None
+    assert error.message == (
+        "GetShipperStatus: read 600 distinct tasks of the 700 the server counts, in 2 passes;"
+        " the read is incomplete"
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_server_reordering_between_requests_is_read_again(seed: int):
+    tasks = [task(n) for n in range(700)]
+    read, requests = server(tasks, shuffle_seed=seed)
+    seen, error = collect(read)
+    assert len(seen) == len(set(seen))  # never counted twice
+    assert requests == [0, 500, 0, 500]  # short after one pass: read again
+    if error is None:
+        assert sorted(seen) == sorted(t.id for t in tasks)
+    else:
+        assert error.message.startswith(f"GetShipperStatus: read {len(seen)} distinct tasks")
+
+
+def test_a_server_ignoring_offset_is_detected_on_the_second_page():
+    tasks = [task(n) for n in range(500)]
+
+    def read(offset: int) -> TaskPage:
+        return TaskPage(list(tasks), 1_000_000, offset, "rid-9")
+
+    with pytest.raises(SlsBadResponseError) as caught:
+        list(distinct_pages(read))
+    assert caught.value.message == (
+        "GetShipperStatus returned the same page again at offset 500: the server repeats"
+        " pages (ignores offset?)"
+    )
+    assert caught.value.request_id == "rid-9"

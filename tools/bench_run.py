@@ -1,0 +1,322 @@
+"""The programs `make bench` measures, each run in its own child process by tools/bench.py.
+
+`python tools/bench_run.py MODE --endpoint URL --start S --end E [--workers N]` reads
+every shipper of the simulator's `bench/logs` for the window [S, E) and prints one JSON
+line: wall and CPU seconds of the measured part, the peak RSS of the whole process, and
+what it found. Modes:
+
+- `ours`: the product's `handler.run` (dry run), as the function runs it;
+- `sdk`: the official aliyun-log-python-sdk, one shipper after another
+  (`get_shipper_tasks(..., size=-1)` pages 500 at a time and merges the pages);
+- `sdk-pool`: the same calls spread over a thread pool of `--workers`;
+- `raw`: the floor's inputs: every GetShipperStatus page our check reads, fetched with
+  bare signed requests over `--workers` threads; reports the request count, the bytes and
+  the CPU that `json.loads` alone spends on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+PROJECT, LOGSTORE = "bench", "logs"
+LOOKBACK = 6 * 3600  # the product's default LOOKBACK; every mode reads the same range
+PAGE_SIZE = 500  # GetShipperStatus's maximum `size`
+
+
+def _credentials() -> tuple[str, str]:
+    from shipper_alert_dev.sim import (  # noqa: PLC0415
+        DEFAULT_ACCESS_KEY_ID,
+        DEFAULT_ACCESS_KEY_SECRET,
+    )
+
+    return DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
+
+
+def ours(args: argparse.Namespace) -> dict:
+    from shipper_alert.handler import run  # noqa: PLC0415
+
+    key_id, secret = _credentials()
+    env = {
+        "SLS_ENDPOINT": args.endpoint,
+        "SHIPPERS": f"{PROJECT}/{LOGSTORE}/*",
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": key_id,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": secret,
+        "DRY_RUN": "true",
+        "LOG_LEVEL": "WARNING",
+    }
+    event = json.dumps({"from": args.start, "to": args.end}).encode()
+    now = float(args.end + 60)
+    outcome = run(event, None, env, now=lambda: now)
+    return {"failed": sum(s["failed"] for s in outcome.result["shippers"])}
+
+
+def _sdk_client():
+    from aliyun.log import LogClient  # noqa: PLC0415 - the baseline, a dev dependency
+
+    key_id, secret = _credentials()
+    client = LogClient(_host(ENDPOINT), key_id, secret, source="bench")
+    # The SDK puts the project into the host name unless told the host is an IP address;
+    # the simulator is reached by its IP (https://github.com/aliyun/aliyun-log-python-sdk).
+    client._isRowIp = True
+    return client
+
+
+def _sdk_failed(client, name: str, start: int, end: int) -> int:
+    response = client.get_shipper_tasks(PROJECT, LOGSTORE, name, start - LOOKBACK, end, "", 0, -1)
+    return sum(
+        1
+        for task in response.get_tasks()
+        if task.task_status == "fail" and start <= task.task_finish_time < end
+    )
+
+
+def _sdk_names(client) -> list[str]:
+    """Every shipper: `list_shipper` answers one page (100 by default, 500 at most)."""
+    names: list[str] = []
+    while True:
+        page = client.list_shipper(PROJECT, LOGSTORE, len(names), PAGE_SIZE).get_shipper()
+        names.extend(page)
+        if len(page) < PAGE_SIZE:
+            return names
+
+
+def sdk(args: argparse.Namespace) -> dict:
+    client = _sdk_client()
+    names = _sdk_names(client)
+    return {"failed": sum(_sdk_failed(client, n, args.start, args.end) for n in names)}
+
+
+def sdk_pool(args: argparse.Namespace) -> dict:
+    local = threading.local()
+
+    def failed_of(name: str) -> int:
+        if not hasattr(local, "client"):
+            local.client = _sdk_client()
+        return _sdk_failed(local.client, name, args.start, args.end)
+
+    names = _sdk_names(_sdk_client())
+    with ThreadPoolExecutor(max_workers=args.workers) as pool:
+        return {"failed": sum(pool.map(failed_of, names))}
+
+
+def raw(args: argparse.Namespace) -> dict:
+    import requests  # noqa: PLC0415
+
+    from shipper_alert.sls import signing  # noqa: PLC0415
+    from shipper_alert.sls.endpoint import Endpoint  # noqa: PLC0415
+
+    endpoint = Endpoint.parse(args.endpoint)
+    key_id, secret = _credentials()
+    local = threading.local()
+    lock = threading.Lock()
+    totals = {"requests": 0, "bytes": 0, "parse_cpu": 0.0}
+
+    def get(path: str, params: list[tuple[str, str]]) -> dict:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+            local.session.trust_env = False
+        headers = {
+            "Host": endpoint.host_header(PROJECT),
+            "Date": signing.http_date(time.time()),
+            "x-log-apiversion": signing.API_VERSION,
+            "x-log-signaturemethod": signing.SIGNATURE_METHOD,
+            "x-log-bodyrawsize": "0",
+        }
+        headers["Authorization"] = signing.authorization(
+            key_id, secret, "GET", path, params, headers
+        )
+        url = endpoint.base_url(PROJECT) + path
+        body = local.session.get(url, params=params, headers=headers, timeout=30).content
+        cpu = time.thread_time()
+        doc = json.loads(body)
+        cpu = time.thread_time() - cpu
+        with lock:
+            totals["requests"] += 1
+            totals["bytes"] += len(body)
+            totals["parse_cpu"] += cpu
+        return doc
+
+    def pages_of(name: str) -> None:
+        path = f"/logstores/{LOGSTORE}/shipper/{name}/tasks"
+        offset = 0
+        while True:
+            params = [
+                ("from", str(args.start - LOOKBACK)),
+                ("to", str(args.end)),
+                ("status", ""),
+                ("offset", str(offset)),
+                ("size", str(PAGE_SIZE)),
+            ]
+            doc = get(path, params)
+            offset += len(doc["tasks"])
+            if not doc["tasks"] or offset >= doc["total"]:
+                return
+
+    names: list[str] = []
+    while True:
+        path = f"/logstores/{LOGSTORE}/shipper"
+        doc = get(path, [("offset", str(len(names))), ("size", str(PAGE_SIZE))])
+        names.extend(doc["shipper"])
+        if not doc["shipper"] or len(names) >= doc["total"]:
+            break
+    with ThreadPoolExecutor(max_workers=args.workers) as pool:
+        list(pool.map(pages_of, names))
+    return totals
+
+
+class _InlinePool:
+    """A stand-in for the check's thread pool that runs everything in this thread, so that
+    cProfile (which sees one thread) sees all of the check's CPU."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __enter__(self) -> _InlinePool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def map(self, function, items):
+        return [function(item) for item in items]
+
+
+def _profile(args: argparse.Namespace) -> int:
+    import cProfile  # noqa: PLC0415
+    import pstats  # noqa: PLC0415
+
+    import shipper_alert.check  # noqa: PLC0415
+
+    shipper_alert.check.ThreadPoolExecutor = _InlinePool
+    profile = cProfile.Profile()
+    profile.runcall(ours, args)
+    profile.dump_stats(args.profile)
+    pstats.Stats(args.profile).sort_stats("tottime").print_stats(25)
+    return 0
+
+
+def _host(endpoint: str) -> str:
+    return endpoint.split("://", 1)[1]
+
+
+def messages(args: argparse.Namespace) -> dict:
+    """Every channel's messages for 2,500 failures across 50 shippers (cold, then warm)."""
+    from shipper_alert.config import load_settings  # noqa: PLC0415
+    from shipper_alert.notify.registry import build_notifiers  # noqa: PLC0415
+    from shipper_alert.render import Renderer  # noqa: PLC0415
+
+    settings = load_settings(MESSAGE_ENV, None, True)
+    report = _big_report(settings, shippers=50, failures=50)
+    timings = []
+    for _ in range(2):
+        started = time.perf_counter()
+        renderer = Renderer(settings.template_dir, settings.timezone)
+        notifiers = build_notifiers(settings.channels)
+        built = [m for n in notifiers for m in n.build(report, renderer)]
+        timings.append(time.perf_counter() - started)
+        for notifier in notifiers:
+            notifier.close()
+    return {"cold": timings[0], "warm": timings[1], "messages": len(built)}
+
+
+# One of every channel; nothing is sent (the messages are only built).
+MESSAGE_ENV = {
+    "SLS_ENDPOINT": "https://cn-hangzhou.log.aliyuncs.com",
+    "SHIPPERS": "bench/logs/*",
+    "ALIBABA_CLOUD_ACCESS_KEY_ID": "bench-id",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "bench-secret",
+    "DINGTALK_WEBHOOK_URL": "https://oapi.dingtalk.com/robot/send?access_token=bench",
+    "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/bench",
+    "WECOM_WEBHOOK_URL": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=bench",
+    "FEISHU_WEBHOOK_URL": "https://open.feishu.cn/open-apis/bot/v2/hook/bench",
+    "WEBHOOK_URL": "https://hooks.example.com/bench",
+    "EMAIL_TO": "ops@example.com",
+    "EMAIL_FROM": "alerts@example.com",
+    "SMTP_HOST": "smtp.example.com",
+}
+
+
+def _big_report(settings, *, shippers: int, failures: int):
+    from shipper_alert.evaluate import FailedTask  # noqa: PLC0415
+    from shipper_alert.models import ShipperRef, Window  # noqa: PLC0415
+    from shipper_alert.report import Report, ShipperReport  # noqa: PLC0415
+
+    window = Window(1795852740, 1795853040)
+    reports = []
+    for s in range(shippers):
+        tasks = tuple(
+            FailedTask(
+                f"task-{s:03d}-{i:04d}",
+                f"UnAuthorized: role {i % 3} cannot write bucket bench-{s}",
+                "UnAuthorized",
+                window.start - 100 + i,
+                window.start + 10 + i,
+                window.start + 10 + i,
+            )
+            for i in range(failures)
+        )
+        reports.append(
+            ShipperReport(
+                ref=ShipperRef(PROJECT, LOGSTORE, f"s{s:04d}"),
+                failed=failures,
+                succeeded=failures,
+                ratio=0.5,
+                breached=True,
+                failed_tasks=tasks,
+            )
+        )
+    return Report(
+        window=window,
+        timezone=settings.timezone,
+        timezone_name=settings.timezone_name,
+        shippers=tuple(reports),
+        dry_run=True,
+        checked_at=window.end + 65,
+    )
+
+
+MODES = {"ours": ours, "sdk": sdk, "sdk-pool": sdk_pool, "raw": raw, "messages": messages}
+ENDPOINT = ""
+
+
+def main() -> int:
+    global ENDPOINT  # noqa: PLW0603 - one process, one endpoint
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=sorted(MODES))
+    parser.add_argument("--endpoint", default="")
+    parser.add_argument("--start", type=int, default=0)
+    parser.add_argument("--end", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument(
+        "--profile", metavar="FILE", help="ours only: run the pool inline and write cProfile stats"
+    )
+    args = parser.parse_args()
+    ENDPOINT = args.endpoint
+    if args.mode.startswith("sdk"):
+        import aliyun.log  # noqa: F401, PLC0415 - imports are not part of the measured part
+    else:
+        import shipper_alert.check  # noqa: PLC0415
+        import shipper_alert.render  # noqa: F401, PLC0415
+    if args.profile:
+        return _profile(args)
+    started, cpu = time.perf_counter(), time.process_time()
+    found = MODES[args.mode](args)
+    found["wall"] = time.perf_counter() - started
+    found["cpu"] = time.process_time() - cpu
+    found["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(found))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
