@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from shipper_alert import history as timelines
 from shipper_alert.config import Rules
 from shipper_alert.evaluate import (
     Findings,
@@ -93,6 +94,8 @@ def _read_shipper(
     span = fetch_range(Window(reach, window.end), rules, now)
     evaluator = WindowEvaluator(window, rules)
     recorder = HistoryRecorder(history, rules)
+    interval = timelines.choose_interval(window.length + rules.lookback, rules.check_interval)
+    timeline = timelines.TimelineCounter(str(ref), window, rules.lookback, interval)
     older: int | None = None
     error: SlsError | None = None
     try:
@@ -101,6 +104,7 @@ def _read_shipper(
         ):
             evaluator.add_records(page.records)
             recorder.add_records(page.records)
+            timeline.add_records(page.records)
         oldest = oldest_fetchable(now)
         if needs_older_tasks(evaluator.newest_create_time, rules) and span.start > oldest:
             older = _newest_create_time(client, ref, oldest, span.start)
@@ -120,7 +124,8 @@ def _read_shipper(
         )
     read = error is None
     findings = decide(verdict, ReadOutcome(read, older), window, rules)
-    return _report(ref, findings, error, recorder.result() if read and history else None)
+    report = _report(ref, findings, error, recorder.result() if read and history else None)
+    return replace(report, timeline=timeline.result() if read or findings.partial else None)
 
 
 def _report(

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from shipper_alert.durations import format_duration
-from shipper_alert.models import TASK_FAIL, TASK_SUCCESS, Task, Window
+from shipper_alert.models import (
+    FIELD_FINISH_TIME,
+    FIELD_ID,
+    FIELD_STATUS,
+    TASK_FAIL,
+    TASK_SUCCESS,
+    Task,
+    Window,
+)
 
 MAX_BARS = 24
 # Interval lengths a reader knows at a glance, in seconds.
@@ -79,23 +87,48 @@ def history(
     running tasks have no finish time and are not counted. The last interval ends at
     window.end, the first may start a little before the lookback.
     """
-    if interval <= 0 or lookback < 0:
-        raise ValueError(f"interval {interval} must be > 0 and lookback {lookback} >= 0")
-    count = math.ceil((window.length + lookback) / interval)
-    first = window.end - count * interval
-    failed = [0] * count
-    succeeded = [0] * count
+    counter = TimelineCounter(target, window, lookback, interval)
     for task in tasks:
-        if task.status not in (TASK_FAIL, TASK_SUCCESS) or not task.finish_time:
-            continue
-        index = (task.finish_time - first) // interval
-        if 0 <= index < count:
-            (failed if task.status == TASK_FAIL else succeeded)[index] += 1
-    buckets = tuple(
-        Bucket(first + i * interval, first + (i + 1) * interval, failed[i], succeeded[i])
-        for i in range(count)
-    )
-    return History(target, interval, buckets)
+        counter.add(task.status, task.finish_time)
+    return counter.result()
+
+
+class TimelineCounter:
+    """`history` fed with (status, finish time) as pages arrive, without building a Task
+    for each of the thousands of tasks in the lookback; a task seen twice counts once."""
+
+    def __init__(self, target: str, window: Window, lookback: int, interval: int) -> None:
+        if interval <= 0 or lookback < 0:
+            raise ValueError(f"interval {interval} must be > 0 and lookback {lookback} >= 0")
+        self._target, self._interval = target, interval
+        self._count = math.ceil((window.length + lookback) / interval)
+        self._first = window.end - self._count * interval
+        self._failed = [0] * self._count
+        self._succeeded = [0] * self._count
+        self._seen: set[str] = set()
+
+    def add(self, status: str, finish_time: int | None) -> None:
+        if status not in (TASK_FAIL, TASK_SUCCESS) or not finish_time:
+            return
+        index = (finish_time - self._first) // self._interval
+        if 0 <= index < self._count:
+            (self._failed if status == TASK_FAIL else self._succeeded)[index] += 1
+
+    def add_records(self, records: Iterable[dict]) -> None:
+        """`add` for validated task records (see `shipper_alert.models`)."""
+        for record in records:
+            if record[FIELD_ID] in self._seen:
+                continue
+            self._seen.add(record[FIELD_ID])
+            self.add(record[FIELD_STATUS], record.get(FIELD_FINISH_TIME))
+
+    def result(self) -> History:
+        first, interval = self._first, self._interval
+        buckets = tuple(
+            Bucket(first + i * interval, first + (i + 1) * interval, f, s)
+            for i, (f, s) in enumerate(zip(self._failed, self._succeeded, strict=True))
+        )
+        return History(self._target, interval, buckets)
 
 
 BLOCKS = "▁▂▃▄▅▆▇█"

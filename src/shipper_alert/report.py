@@ -106,6 +106,7 @@ class ShipperReport:
     held: int = 0  # findings that wait for a later message
     refailed: int = 0  # notified tasks that failed again after an SLS retry (ledger)
     found: Found | None = None
+    timeline: Any = None  # history.History: failed/succeeded per interval over the lookback
 
     @property
     def console_url(self) -> str:
