@@ -1,7 +1,7 @@
 """What one check found for one export job: the result entry and the templates' context.
 
 An `ExportReport` answers the attributes every channel template reads of a shipper's
-report (`breached`, `groups`, `error`, `resolved`, `console_url`, ...), so export findings go
+report (`breached`, `groups`, `error`, `resolved`, `console_link`, ...), so export findings go
 through the same templates, views and size limits. Its findings are message groups without
 task lines: the status, one group per connector error text (count = metric rows), failed
 rows and lag. `summary` replaces the shipper counts line and holds only our own words and
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipper_alert import links
 from shipper_alert.durations import format_duration
 from shipper_alert.exports_evaluate import STATE_TEXT, ExportVerdict, NotRunning
 from shipper_alert.exports_settings import ExportRef
@@ -21,8 +22,6 @@ from shipper_alert.sls.exports import KIND_MAXCOMPUTE, KIND_OSS, KIND_OSSHDFS, E
 
 KIND = "export"
 KIND_NAMES = {KIND_OSS: "OSS", KIND_MAXCOMPUTE: "MaxCompute", KIND_OSSHDFS: "OSS-HDFS"}
-CONSOLE_URL = "https://sls.console.aliyun.com/lognext/project/{project}/logsearch/{logstore}"
-PROJECT_URL = "https://sls.console.aliyun.com/lognext/project/{project}/overview"
 
 
 @dataclass(frozen=True)
@@ -87,11 +86,12 @@ class ExportReport:
             return bool(self.state or (self.error and self.error_notice_due))
         return self.firing or self.resolved
 
-    @property
-    def console_url(self) -> str:
+    def console_link(self, region: str | None) -> links.ConsoleLink:
+        """The job's console page in `region`, with its logstore's page as fallback; the
+        project's page when the job could not be read."""
         if self.job is None:
-            return PROJECT_URL.format(project=self.ref.project)
-        return CONSOLE_URL.format(project=self.ref.project, logstore=self.job.logstore)
+            return links.project_link(region, self.ref.project)
+        return links.export_link(region, self.ref.project, self.ref.job, self.job.logstore)
 
     @property
     def summary(self) -> str:

@@ -23,6 +23,7 @@ LOGSEARCH = "/lognext/project/{project}/logsearch/{logstore}"
 # Inferred from the API's resource paths (GET /logstores/{l}/shipper/{s}, GET /ossexports/{n}).
 SHIPPER_PAGE = "/lognext/project/{project}/logstore/{logstore}/shipper/{shipper}"
 EXPORT_PAGE = "/lognext/project/{project}/export/{job}"
+PROJECT_PAGE = "/lognext/project/{project}/overview"
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z0-9]+)+")
 _ENDPOINT_REGION = re.compile(r"^(?P<region>[a-z]{2}(?:-[a-z0-9]+)+?)(?:-intranet|-share)?\.log\.")
 RETRY_BATCH = 10  # RetryShipperTask takes at most 10 ids a call (ParameterInvalid otherwise)
@@ -67,6 +68,12 @@ def export_link(region: str | None, project: str, job: str, logstore: str) -> Co
     page = _path(EXPORT_PAGE, project=project, job=job)
     fallback = _path(LOGSEARCH, project=project, logstore=logstore)
     return ConsoleLink(_with_region(page, region), _with_region(fallback, region))
+
+
+def project_link(region: str | None, project: str) -> ConsoleLink:
+    """The project's page, for a job whose details could not be read."""
+    page = _with_region(_path(PROJECT_PAGE, project=project), region)
+    return ConsoleLink(page, page)
 
 
 def retry_commands(

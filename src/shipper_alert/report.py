@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
+from shipper_alert import links
 from shipper_alert.evaluate import FailedTask, Stall, StuckTask
 from shipper_alert.models import ShipperRef, Window
-
-CONSOLE_URL = "https://sls.console.aliyun.com/lognext/project/{project}/logsearch/{logstore}"
 
 
 @dataclass(frozen=True)
@@ -108,9 +107,10 @@ class ShipperReport:
     found: Found | None = None
     timeline: Any = None  # history.History: failed/succeeded per interval over the lookback
 
-    @property
-    def console_url(self) -> str:
-        return CONSOLE_URL.format(project=self.ref.project, logstore=self.ref.logstore)
+    def console_link(self, region: str | None) -> links.ConsoleLink:
+        """The shipper's console page in `region`, with the logstore page as fallback."""
+        ref = self.ref
+        return links.shipper_link(region, ref.project, ref.logstore, ref.shipper)
 
     @property
     def groups(self) -> tuple[MessageGroup, ...]:

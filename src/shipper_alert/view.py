@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from shipper_alert import headings
+from shipper_alert import headings, history_chart, links
+from shipper_alert import history as timelines
 from shipper_alert.evaluate import FailedTask, StuckTask
 from shipper_alert.report import MessageGroup, Report, ShipperReport
 
@@ -99,6 +100,35 @@ class MessageView:
         if not any(g.tasks for g in shipper.groups):
             return ()
         return headings.retry_commands(self.report, shipper.report)
+
+    def bar_line(self, shipper: ShipperView) -> str:
+        """`failed ··▁▃█ · succeeded ██▇▂·` over the lookback; "" without a timeline
+        (export jobs, unread shippers)."""
+        timeline = getattr(shipper.report, "timeline", None)
+        return timelines.bar_line(timeline) if timeline else ""
+
+    def timeline_label(self, shipper: ShipperView) -> str:
+        """What the bars cover: `06:05–12:05 UTC, 15m a bar`."""
+        timeline = getattr(shipper.report, "timeline", None)
+        if not timeline:
+            return ""
+        return timelines.span_label(timeline, self.report.timezone, self.report.timezone_name)
+
+    def timeline_chart(self, shipper: ShipperView) -> str:
+        """The email's HTML-table chart (escaped by html_chart itself)."""
+        timeline = getattr(shipper.report, "timeline", None)
+        if not timeline:
+            return ""
+        return history_chart.html_chart(timeline, self.report.timezone, self.report.timezone_name)
+
+    def console_link(self, shipper: ShipperView) -> links.ConsoleLink:
+        """The shipper's (or export job's) console page in the report's region; without
+        the region when it is not a region id (the console then opens the default one)."""
+        region = self.report.region
+        try:
+            return shipper.report.console_link(region)
+        except ValueError:
+            return shipper.report.console_link(None)
 
     @property
     def footer(self) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timezone
 
 from shipper_alert.evaluate import FailedTask
-from shipper_alert.models import ShipperRef, Window
+from shipper_alert.history import TimelineCounter, choose_interval
+from shipper_alert.models import TASK_FAIL, TASK_SUCCESS, ShipperRef, Window
 from shipper_alert.notify.email.notifier import EmailNotifier
 from shipper_alert.notify.email.settings import EmailSettings
 from shipper_alert.render import Renderer
@@ -30,9 +31,25 @@ def _failures(prefix: str, count: int, offset: int) -> tuple[FailedTask, ...]:
     return tuple(tasks)
 
 
+LOOKBACK = 6 * 3600
+
+
+def _timeline(name: str, failures: tuple[FailedTask, ...]):
+    """Six hours of 4 successes every 5 minutes, then this window's failures."""
+    interval = choose_interval(WINDOW.length + LOOKBACK, 300)
+    counter = TimelineCounter(name, WINDOW, LOOKBACK, interval)
+    for minute in range(5, LOOKBACK // 60, 5):
+        for n in range(4):
+            counter.add(TASK_SUCCESS, WINDOW.start - minute * 60 + n)
+    for task in failures:
+        counter.add(TASK_FAIL, task.finish_time)
+    return counter.result()
+
+
 def _shipper(name: str, failures: tuple[FailedTask, ...]) -> ShipperReport:
     project, logstore, shipper = name.split("/")
     return ShipperReport(
+        timeline=_timeline(name, failures),
         ref=ShipperRef(project, logstore, shipper),
         failed=len(failures),
         succeeded=40,
@@ -62,9 +79,9 @@ def sample_report() -> Report:
     )
 
 
-def sample_email_html() -> str:
-    """The text/html part of the sample alert's email, as it would be sent."""
-    settings = EmailSettings(
+def sample_email_settings() -> EmailSettings:
+    """SMTP settings that build a message (nothing is sent with them)."""
+    return EmailSettings(
         to=("oncall@example.com",),
         sender="shipper-alert <alerts@example.com>",
         transport="smtp",
@@ -75,6 +92,11 @@ def sample_email_html() -> str:
         smtp_password=None,
         ses_region=None,
     )
+
+
+def sample_email_html() -> str:
+    """The text/html part of the sample alert's email, as it would be sent."""
+    settings = sample_email_settings()
     report = sample_report()
     [outgoing] = EmailNotifier(settings).build(report, Renderer(None, report.timezone))
     [html] = [p for p in outgoing.payload.walk() if p.get_content_type() == "text/html"]

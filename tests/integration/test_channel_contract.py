@@ -59,7 +59,9 @@ FEISHU_SECRET = "contract-feishu-secret-0e1f"
 WEBHOOK_TOKEN = "contract-webhook-token-2a3b"
 TO = ("ops@example.com", "oncall@example.com")
 TASK_ID = re.compile(r"task-\d{5}")
-CONSOLE = "https://sls.console.aliyun.com/lognext/project/proj-a/logsearch/nginx"
+# The shipper's console page (inferred form) and its confirmed fallback, links.py.
+CONSOLE = "https://sls.console.aliyun.com/lognext/project/proj-a/logstore/nginx/shipper/oss-archive"
+LOGSEARCH = "https://sls.console.aliyun.com/lognext/project/proj-a/logsearch/nginx"
 # A task code is API text too: it must be as inert as the messages.
 HOSTILE_CODE = "<@zhangsan><b>[x](http://evil)</b>"
 # Task messages of 12.6 KB each: 500 of them overflow even the webhook's 1 MB.
@@ -122,7 +124,7 @@ def _markdown_spans_inert(body: str) -> None:
 
 def _no_foreign_links(text: str) -> None:
     links = re.findall(r"\]\(([^)]*)\)", text)
-    assert links == [CONSOLE]
+    assert links == [CONSOLE, LOGSEARCH]
     assert "![" not in text
 
 
@@ -168,7 +170,10 @@ def _slack_fits(standin: SlackStandIn) -> bool:
 
 
 def _slack_inert(standin: SlackStandIn, text: str) -> None:
-    assert re.findall(r"<[^>]*>", text) == [f"<{CONSOLE}|SLS console>"]
+    assert re.findall(r"<[^>]*>", text) == [
+        f"<{CONSOLE}|SLS console>",
+        f"<{LOGSEARCH}|logstore search>",
+    ]
     assert "&lt;!channel&gt; &lt;!here&gt; &lt;@U024BE7LH&gt;" in text
     assert "<!channel>" not in standin.delivered()[0].text
     assert "<@U024BE7LH>" not in standin.delivered()[0].text
@@ -207,8 +212,8 @@ def _feishu_texts(standin: FeishuStandIn) -> list[str]:
 
 def _feishu_inert(standin: FeishuStandIn, text: str) -> None:
     every = list(nodes(standin.messages()[0]))
-    assert [n["tag"] for n in every if n["tag"] != "text"] == ["a"]  # ours: the console link
-    assert [n["href"] for n in every if n["tag"] == "a"] == [CONSOLE]
+    assert [n["tag"] for n in every if n["tag"] != "text"] == ["a", "a"]  # ours: console links
+    assert [n["href"] for n in every if n["tag"] == "a"] == [CONSOLE, LOGSEARCH]
     assert not any("\n" in n["text"] for n in every)
     assert not any("un_escape" in n for n in every)
     assert "[click me](http://evil.example/x)" in text
@@ -270,7 +275,7 @@ class _Tags(HTMLParser):
 def _email_inert(standin: SmtpStandIn, text: str) -> None:
     page = _Tags(standin.received[0].html)
     assert "script" not in {tag for tag, _ in page.tags}
-    assert [attrs["href"] for tag, attrs in page.tags if tag == "a"] == [CONSOLE]
+    assert [attrs["href"] for tag, attrs in page.tags if tag == "a"] == [CONSOLE, LOGSEARCH]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in standin.received[0].html
     assert not any(line.startswith(("> quote", "- item", "# ")) for line in text.splitlines())
 

@@ -46,6 +46,12 @@ def robot() -> Iterator[DingTalkStandIn]:
         yield standin
 
 
+SHIPPER_PAGE = (
+    "https://sls.console.aliyun.com/lognext/project/proj-a/logstore/nginx/shipper/oss-archive"
+)
+LOGSEARCH_PAGE = "https://sls.console.aliyun.com/lognext/project/proj-a/logsearch/nginx"
+
+
 def make_notifier(
     standin: DingTalkStandIn,
     *,
@@ -103,7 +109,7 @@ def test_alert_carries_every_failed_task_signed_with_mentions(robot: DingTalkSta
     assert "**1×** `InternalServerError: OSS timed out` (code `InternalError`)" in text
     assert "3 failed, 5 succeeded, 1 running" in text
     assert "2026-11-28 07:59:00 to 08:04:00 UTC" in text
-    assert "https://sls.console.aliyun.com/lognext/project/proj-a/logsearch/nginx" in text
+    assert f"[SLS console]({SHIPPER_PAGE}) · [logstore search]({LOGSEARCH_PAGE})" in text
     assert body["markdown"]["title"].startswith(
         "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 3 failed tasks · "
     )

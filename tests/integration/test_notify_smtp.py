@@ -45,6 +45,9 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
+CONSOLE = "https://sls.console.aliyun.com/lognext/project"
+
+
 def server_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(*(names or ("127.0.0.1", "localhost"))).configure_cert(context)
@@ -179,6 +182,7 @@ def test_alert_reaches_every_recipient_with_every_task_in_both_parts(smtp_server
         assert "proj-a/nginx/oss-archive" in part
         assert "4 failed, 5 succeeded, 1 running" in part
         assert "https://sls.console.aliyun.com/lognext/project/proj-a/logsearch/nginx" in part
+        assert f"{CONSOLE}/proj-a/logstore/nginx/shipper/oss-archive" in part
     # What the server got is exactly what the notifier measured and built.
     assert mail.data == wire_bytes(messages[0].payload)
 
@@ -239,8 +243,10 @@ def test_hostile_messages_arrive_as_inert_text(smtp_server):
     assert {tag for tag, _ in page.tags} <= TEMPLATE_TAGS
     links = [attrs["href"] for tag, attrs in page.tags if tag == "a"]
     assert links == [
-        "https://sls.console.aliyun.com/lognext/project/proj-a/logsearch/nginx",
-        "https://sls.console.aliyun.com/lognext/project/proj-b/logsearch/app",
+        f"{CONSOLE}/proj-a/logstore/nginx/shipper/oss-archive",
+        f"{CONSOLE}/proj-a/logsearch/nginx",
+        f"{CONSOLE}/proj-b/logstore/app/shipper/oss",
+        f"{CONSOLE}/proj-b/logsearch/app",
     ]
     assert not any("onerror" in attrs for _, attrs in page.tags)
     shown = "".join(page.text)

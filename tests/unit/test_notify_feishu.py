@@ -30,6 +30,12 @@ FEISHU_URL = "https://open.feishu.cn/open-apis/bot/v2/hook/unit-test-hook-token"
 LARK_URL = "https://open.larksuite.com/open-apis/bot/v2/hook/unit-test-hook-token"
 TASK_ID = re.compile(r"task-\d{5}")
 
+# The shipper's console page (inferred form) and the logstore's (confirmed), links.py.
+SHIPPER_PAGE = (
+    "https://sls.console.aliyun.com/lognext/project/proj-a/logstore/nginx/shipper/oss-archive"
+)
+LOGSEARCH_PAGE = "https://sls.console.aliyun.com/lognext/project/proj-a/logsearch/nginx"
+
 
 def build(report, *, secret: str | None = "unit-secret", url: str = FEISHU_URL):
     settings = FeishuSettings(Secret(url), Secret(secret) if secret else None)
@@ -72,11 +78,9 @@ def test_normal_alert_is_a_post_with_every_task():
     assert heading == [
         {"tag": "text", "text": "proj-a/nginx/oss-archive", "style": ["bold"]},
         {"tag": "text", "text": "  "},
-        {
-            "tag": "a",
-            "text": "SLS console",
-            "href": "https://sls.console.aliyun.com/lognext/project/proj-a/logsearch/nginx",
-        },
+        {"tag": "a", "text": "SLS console", "href": SHIPPER_PAGE},
+        {"tag": "text", "text": " · "},
+        {"tag": "a", "text": "logstore", "href": LOGSEARCH_PAGE},
     ]
     text = "\n".join(lines(payload))
     assert "Window: 2026-11-28 07:59:00 to 08:04:00 UTC · 2 failed tasks in 1 shipper" in text
@@ -144,9 +148,7 @@ def test_hostile_text_is_literal_and_cannot_add_mentions_or_links():
     assert "at" not in tags
     assert "img" not in tags
     links = [node for node in nodes(payload) if node["tag"] == "a"]
-    assert [link["href"] for link in links] == [
-        "https://sls.console.aliyun.com/lognext/project/proj-a/logsearch/nginx"
-    ]
+    assert [link["href"] for link in links] == [SHIPPER_PAGE, LOGSEARCH_PAGE]
     for node in nodes(payload):
         assert set(node) <= {"tag", "text", "href", "style"}  # no un_escape
         assert "\n" not in node["text"]

@@ -30,7 +30,9 @@ from shipper_alert_dev.standins.slack import blocks_problem, measure
 
 URL = "https://hooks.slack.com/services/T0000/B0000/unit-test-token"
 TASK_ID = re.compile(r"task-\d{5}")
-CONSOLE_LINK = re.compile(r"<https://sls\.console\.aliyun\.com/[^<>|]*\|SLS console>")
+CONSOLE_LINK = re.compile(
+    r"<https://sls\.console\.aliyun\.com/[^<>|]*\|(?:SLS console|logstore search)>"
+)
 
 
 def build(report, renderer: Renderer | None = None):

@@ -151,7 +151,8 @@ def test_document_carries_the_findings():
     assert first["createTime"] == failures[0].create_time
     assert first["alertTimeIso"] == "2026-11-28T07:59:10Z"
     assert [t["id"] for t in alert["stuckTasks"]] == ["s1"]
-    assert alert["consoleUrl"].endswith("/project/proj-a/logsearch/nginx")
+    assert alert["consoleUrl"].endswith("/project/proj-a/logstore/nginx/shipper/oss-archive")
+    assert alert["consoleFallbackUrl"].endswith("/project/proj-a/logsearch/nginx")
     assert document["title"] == (
         "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 2 failed tasks, 1 stuck task · "
         "UnAuthorized ×2"

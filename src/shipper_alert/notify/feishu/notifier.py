@@ -161,13 +161,12 @@ class FeishuNotifier(HttpNotifier):
                     sections[key] = renderer.render("feishu.shipper.j2", view=view, s=shipper)
                 text = sections[key]
                 heading, _, rest = text.partition("\n")
-                content.append(
-                    [
-                        text_node(heading.strip(), bold=True),
-                        text_node("  "),
-                        {"tag": "a", "text": "SLS console", "href": shipper.report.console_url},
-                    ]
-                )
+                link = view.console_link(shipper)
+                links = [{"tag": "a", "text": "SLS console", "href": link.url}]
+                if link.fallback != link.url:
+                    fallback = {"tag": "a", "text": "logstore", "href": link.fallback}
+                    links += [text_node(" · "), fallback]
+                content.append([text_node(heading.strip(), bold=True), text_node("  "), *links])
                 content.extend(paragraphs(rest))
                 texts.append(text)
             footer = renderer.render("feishu.footer.j2", view=view)

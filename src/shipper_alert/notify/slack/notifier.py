@@ -195,7 +195,8 @@ class SlackNotifier(HttpNotifier):
                         "slack.shipper.j2",
                         view=view,
                         s=shipper,
-                        console_url=link_url(shipper.report.console_url),
+                        console_url=link_url(view.console_link(shipper).url),
+                        fallback_url=link_url(view.console_link(shipper).fallback),
                     )
                 text = sections[key]
                 blocks.append({"type": "divider"})

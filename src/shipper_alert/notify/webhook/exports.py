@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from shipper_alert.links import ConsoleLink
 from shipper_alert.notify.webhook.notifier import error_body, fingerprint, iso
 
 
-def export_alert(view: Any) -> dict[str, Any]:
+def export_alert(view: Any, link: ConsoleLink) -> dict[str, Any]:
     """The alert object of an export job's `ShipperView`-shaped view."""
     report = view.report
     ref, job, verdict = report.ref, report.job, report.verdict
@@ -28,7 +29,8 @@ def export_alert(view: Any) -> dict[str, Any]:
         "type": job.kind if job else None,
         "logstore": job.logstore if job else None,
         "jobStatus": job.status if job else None,
-        "consoleUrl": report.console_url,
+        "consoleUrl": link.url,
+        "consoleFallbackUrl": link.fallback,
         "breached": report.breached,
         "resolved": report.resolved,
         "notRunning": None,

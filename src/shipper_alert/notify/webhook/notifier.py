@@ -16,6 +16,7 @@ import requests
 
 from shipper_alert import __version__
 from shipper_alert.headings import CauseLine
+from shipper_alert.links import ConsoleLink
 from shipper_alert.notify.base import Outgoing, fit
 from shipper_alert.notify.http import HttpNotifier, encode_json
 from shipper_alert.notify.webhook.settings import WebhookSettings
@@ -76,13 +77,26 @@ def error_body(report: Any, who: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def alert(view: ShipperView) -> dict[str, Any]:
+def timeline_body(timeline: Any) -> dict[str, Any] | None:
+    """Failed and succeeded tasks per interval over the lookback, oldest first."""
+    if timeline is None:
+        return None
+    return {
+        "from": timeline.start,
+        "to": timeline.end,
+        "interval": timeline.interval,
+        "failed": [bucket.failed for bucket in timeline.buckets],
+        "succeeded": [bucket.succeeded for bucket in timeline.buckets],
+    }
+
+
+def alert(view: ShipperView, link: ConsoleLink) -> dict[str, Any]:
     """One shipper's findings, as much of them as `view` shows."""
     report = view.report
     if getattr(report, "kind", None) == "export":
         from shipper_alert.notify.webhook.exports import export_alert  # noqa: PLC0415
 
-        return export_alert(view)
+        return export_alert(view, link)
     ref = report.ref
     who = (ref.project, ref.logstore, ref.shipper)
     failed = [task for group in view.groups for task in group.tasks]
@@ -93,7 +107,8 @@ def alert(view: ShipperView) -> dict[str, Any]:
         "project": ref.project,
         "logstore": ref.logstore,
         "shipper": ref.shipper,
-        "consoleUrl": report.console_url,
+        "consoleUrl": link.url,
+        "consoleFallbackUrl": link.fallback,
         "counts": {
             "failed": report.failed,
             "succeeded": report.succeeded,
@@ -139,6 +154,7 @@ def alert(view: ShipperView) -> dict[str, Any]:
         "stall": None,
         "error": None,
         "autoRetry": None,
+        "timeline": timeline_body(report.timeline),
     }
     if report.stall is not None:
         stall = report.stall
@@ -217,7 +233,7 @@ def payload(view: MessageView, title: str, notes: list[str]) -> dict[str, Any]:
         },
         "truncatedAlerts": len(report.findings) - len(view.shippers),
         "truncatedTasks": view.hidden_items,
-        "alerts": [alert(shipper) for shipper in view.shippers],
+        "alerts": [alert(shipper, view.console_link(shipper)) for shipper in view.shippers],
         "causes": [cause(c) for c in view.causes.shown],
         "notes": notes,
     }
