@@ -26,7 +26,7 @@ def _cell(height: int, colour: str | None) -> str:
     background = f' bgcolor="{colour}" style="background:{colour};' if colour else ' style="'
     return (
         f'<tr><td height="{height}"{background}height:{height}px;'
-        'font-size:0;line-height:0">&nbsp;</td></tr>'
+        'font-size:0;line-height:0;padding:0;border:0">&nbsp;</td></tr>'
     )
 
 
@@ -55,7 +55,7 @@ def _bar(bucket: Bucket, peak: int, label: str) -> str:
     rows = ([_cell(spacer, None)] if spacer > 0 else []) + [_cell(h, c) for h, c in parts]
     title = html.escape(f"{label}: {bucket.failed} failed, {bucket.succeeded} succeeded")
     return (
-        f'<td valign="bottom" title="{title}" style="padding:0 1px">'
+        f'<td valign="bottom" title="{title}" style="padding:0 1px;border:0">'
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">'
         + "".join(rows)
         + "</table></td>"
@@ -75,8 +75,9 @@ def html_chart(h: History, tz: tzinfo, tz_name: str) -> str:
     )
     return (
         f'<table role="img" aria-label="{summary}" width="100%" cellpadding="0" '
-        'cellspacing="0" border="0" style="max-width:600px;table-layout:fixed">'
+        'cellspacing="0" border="0" style="max-width:600px;table-layout:fixed;'
+        'border-collapse:collapse;margin:4px 0 8px">'
         f"<tr>{bars}</tr>"
         f'<tr><td colspan="{len(h.buckets)}" style="font:12px/1.4 Arial,sans-serif;'
-        f'color:#5f6368;padding-top:4px">{legend} · {summary}</td></tr></table>'
+        f'color:#5f6368;padding:4px 0 0;border:0">{legend} · {summary}</td></tr></table>'
     )
