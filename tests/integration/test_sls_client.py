@@ -149,7 +149,11 @@ def test_pages_through_1203_tasks(sls_sim: Any, make_client: MakeClient, sim_clo
 
     pages = list(client.iter_task_pages(PROJECT, LOGSTORE, SHIPPER, now - 25 * HOUR, now))
 
-    assert page_requests(sim) == [("0", "500"), ("500", "500"), ("1000", "500")]
+    assert sorted(page_requests(sim), key=lambda r: int(r[0])) == [
+        ("0", "500"),
+        ("500", "500"),
+        ("1000", "500"),
+    ]
     assert [(page.offset, page.total, len(page.tasks)) for page in pages] == [
         (0, GENERATED, 500),
         (500, GENERATED, 500),
@@ -327,7 +331,12 @@ def test_a_failure_on_a_later_page_is_retried_in_place(
 
     ids = [t.id for page in [first, *rest] for t in page.tasks]
     assert len(ids) == len(set(ids)) == GENERATED
-    assert page_requests(sim) == [("0", "500"), ("500", "500"), ("500", "500"), ("1000", "500")]
+    # The later pages are read in parallel: the fault hits one of them, which alone is read again.
+    requests = sorted(page_requests(sim), key=lambda r: int(r[0]))
+    assert requests in (
+        [("0", "500"), ("500", "500"), ("500", "500"), ("1000", "500")],
+        [("0", "500"), ("500", "500"), ("1000", "500"), ("1000", "500")],
+    )
 
 
 @pytest.mark.parametrize(

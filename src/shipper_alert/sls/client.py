@@ -21,8 +21,10 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -76,6 +78,10 @@ MAX_TOTAL = 1_000_000
 MAX_PAGES = MAX_TOTAL // 100
 # A paged read whose distinct tasks fall short of `total` is read this many times at most.
 READ_PASSES = 2
+# Pages of one shipper read ahead in parallel once its first page gives `total`: enough to
+# keep the client's connections busy with one big shipper, few enough that the pages waiting
+# to be evaluated stay a few MB.
+PAGES_AHEAD = 4
 # A retry is only worth its wait if at least this much of the deadline is left after it.
 MIN_ATTEMPT_SECONDS = 1.0
 
@@ -154,6 +160,12 @@ class SlsClient:
         self._rng = rng
         self._user_agent = user_agent
         self._session = self._new_session(pool_size)
+        # At most `pool_size` requests at once, whichever thread sends them (shipper reads,
+        # their pages read ahead, export reads): as many as the pool keeps connections.
+        self._slots = threading.BoundedSemaphore(pool_size)
+        self._pool_size = pool_size
+        self._pages: ThreadPoolExecutor | None = None
+        self._pages_lock = threading.Lock()
 
     @staticmethod
     def _new_session(pool_size: int) -> requests.Session:
@@ -161,7 +173,16 @@ class SlsClient:
         return transport.new_session(pool_size)
 
     def close(self) -> None:
+        if self._pages is not None:
+            self._pages.shutdown(wait=False, cancel_futures=True)
         self._session.close()
+
+    def _read_ahead(self, read: Callable[[int], TaskPage], offset: int) -> Future[TaskPage]:
+        """`read(offset)` on the page workers: leaf jobs that wait on nothing but SLS."""
+        with self._pages_lock:
+            if self._pages is None:
+                self._pages = ThreadPoolExecutor(self._pool_size, thread_name_prefix="sls-page")
+            return self._pages.submit(read, offset)
 
     def __enter__(self) -> SlsClient:
         return self
@@ -201,7 +222,7 @@ class SlsClient:
             _check_total(api, page.total, reply.request_id)
             return page
 
-        return distinct_pages(read)
+        return distinct_pages(read, lambda offset: self._read_ahead(read, offset))
 
     def list_logstores(self, project: str) -> list[str]:
         """Every logstore of `project` (ListLogStores, all pages)."""
@@ -279,7 +300,7 @@ class SlsClient:
         while True:
             attempt += 1
             try:
-                return self._attempt(request)
+                return self._attempt_in_slot(request)
             except SlsError as error:
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
@@ -306,6 +327,17 @@ class SlsClient:
         if delay is None:
             logger.debug("%s: not retrying: attempts or time used up", error.api)
         return delay
+
+    def _attempt_in_slot(self, request: _Request) -> _Reply:
+        """One attempt once a request slot is free (waiting no longer than the deadline)."""
+        if not self._slots.acquire(timeout=max(0.0, self._deadline.remaining())):
+            raise SlsTransientError(
+                CODE_DEADLINE, "the invocation's time budget is spent", api=request.api
+            )
+        try:
+            return self._attempt(request)
+        finally:
+            self._slots.release()
 
     def _attempt(self, request: _Request) -> _Reply:
         api = request.api
@@ -428,42 +460,58 @@ def _check_total(api: str, total: int, request_id: str) -> None:
         )
 
 
-def distinct_pages(read: Callable[[int], TaskPage]) -> Iterator[TaskPage]:
+def distinct_pages(
+    read: Callable[[int], TaskPage],
+    read_ahead: Callable[[int], Future[TaskPage]] | None = None,
+) -> Iterator[TaskPage]:
     """Pages from `read(offset)`, each task yielded once, however the server pages.
 
     A server may reorder tasks between requests (tasks are lost across page borders), or
     ignore `offset` (the same page again and again). So ids are de-duplicated; a page whose
     ids repeat an earlier page's is an error; and if fewer distinct tasks than `total` came,
     the range is read once more, after which a shortfall is `SlsIncompleteReadError`.
+    With `read_ahead` (`read` on other threads), once a page gives `total` the next
+    `PAGES_AHEAD` full pages are requested in parallel; pages are still checked and yielded
+    in offset order, and a short page (the next offset is not where a full one would end)
+    drops what was read ahead and goes on from where that page ended.
     """
     seen: set[str] = set()
     total = 0
     for attempt in range(READ_PASSES):
         pages_seen: set[int] = set()
         offset = 0
-        for _ in range(MAX_PAGES):
+        ahead: dict[int, Future[TaskPage]] = {}
+        try:
             page = read(offset)
-            total = page.total
-            ids = [record[FIELD_ID] for record in page.records]
-            fingerprint = hash(tuple(ids))
-            if ids and attempt == 0 and fingerprint in pages_seen:
-                raise SlsBadResponseError(
-                    f"{API_GET_SHIPPER_STATUS} returned the same page again at offset"
-                    f" {offset}: the server repeats pages (ignores offset?)",
-                    request_id=page.request_id,
-                    api=API_GET_SHIPPER_STATUS,
+            for _ in range(MAX_PAGES):
+                total = page.total
+                ids = [record[FIELD_ID] for record in page.records]
+                fingerprint = hash(tuple(ids))
+                if ids and attempt == 0 and fingerprint in pages_seen:
+                    raise SlsBadResponseError(
+                        f"{API_GET_SHIPPER_STATUS} returned the same page again at offset"
+                        f" {offset}: the server repeats pages (ignores offset?)",
+                        request_id=page.request_id,
+                        api=API_GET_SHIPPER_STATUS,
+                    )
+                pages_seen.add(fingerprint)
+                fresh = [record for record in page.records if record[FIELD_ID] not in seen]
+                seen.update(record[FIELD_ID] for record in fresh)
+                yield TaskPage(
+                    total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
                 )
-            pages_seen.add(fingerprint)
-            fresh = [record for record in page.records if record[FIELD_ID] not in seen]
-            seen.update(record[FIELD_ID] for record in fresh)
-            yield TaskPage(
-                total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
-            )
-            offset += len(ids)
-            if not ids or offset >= page.total:
-                break
-        else:
-            raise _too_many_pages(API_GET_SHIPPER_STATUS)
+                offset += len(ids)
+                if not ids or offset >= page.total:
+                    break
+                if read_ahead is not None:
+                    _plan_ahead(ahead, read_ahead, offset, page.total)
+                pending = ahead.pop(offset, None)
+                page = read(offset) if pending is None else pending.result()
+            else:
+                raise _too_many_pages(API_GET_SHIPPER_STATUS)
+        finally:
+            for pending in ahead.values():
+                pending.cancel()
         if len(seen) >= total:
             return
         logger.debug(
@@ -479,6 +527,21 @@ def distinct_pages(read: Callable[[int], TaskPage]) -> Iterator[TaskPage]:
         api=API_GET_SHIPPER_STATUS,
         code=CODE_INCOMPLETE,
     )
+
+
+def _plan_ahead(
+    ahead: dict[int, Future[TaskPage]],
+    read_ahead: Callable[[int], Future[TaskPage]],
+    offset: int,
+    total: int,
+) -> None:
+    """Keep the `PAGES_AHEAD` full pages from `offset` (below `total`) requested."""
+    for stale in [at for at in ahead if at < offset or (at - offset) % PAGE_SIZE]:
+        ahead.pop(stale).cancel()
+    wanted = range(offset, min(total, offset + PAGES_AHEAD * PAGE_SIZE), PAGE_SIZE)
+    for at in wanted:
+        if at not in ahead:
+            ahead[at] = read_ahead(at)
 
 
 def _too_many_pages(api: str) -> SlsBadResponseError:
