@@ -24,11 +24,10 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 
 import requests
 
-from shipper_alert import transport
+from shipper_alert import USER_AGENT, transport
 from shipper_alert.budget import Deadline
 from shipper_alert.models import FIELD_ID, TASK_STATUSES
 from shipper_alert.redact import SecretScrubber
@@ -83,14 +82,7 @@ _PROJECT_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")  # one DNS label
 _RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # one path segment
 
 
-def _version() -> str:
-    try:
-        return metadata.version("shipper-alert")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-DEFAULT_USER_AGENT = f"shipper-alert/{_version()}"
+DEFAULT_USER_AGENT = USER_AGENT
 
 
 @dataclass(frozen=True)
