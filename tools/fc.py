@@ -36,8 +36,9 @@ Variables, all read and checked before any request (every problem at once, exit 
   EVENT                   invoke: the event, a JSON text
 
 Why a role ARN and not the template's Policies: CreateService takes an existing role
-(fc-runtime.md §11.3); creating roles and policies is the RAM API, which aliyun-fc2 does
-not cover. So the role is made once, and `deploy` prints the policy template.yml asks for.
+(aliyun-fc2 2.5.2 `create_service`); creating roles and policies is the RAM API, which
+aliyun-fc2 does not cover. So the role is made once, and `deploy` prints the policy
+template.yml asks for.
 
 Secrets are never printed. The environment listing shows `***` for every value that comes
 from SHIPPER_ALERT_ENV_FILE or FC_ENV_* and for the function's secret variables
@@ -46,7 +47,7 @@ secret scrubber, which knows the deployer's key secret and token and the values 
 secret variables; and the SDK's own error logging (which includes request headers, the
 security token among them) is silenced.
 
-SDK quirks handled (fc-runtime.md §11.5, §11.6): a function error is HTTP 200 with
+SDK quirks handled (docs/vendors.md, "Function Compute 2.0 API"): a function error is HTTP 200 with
 X-Fc-Error-Type, and `invoke_function` then raises FcError without the response headers, so
 the log tail would be lost: `invoke` makes the same signed request through the client's
 `_build_common_headers` and `_do_request` (stable: the SDK is pinned) to keep them. A
@@ -717,7 +718,7 @@ def deploy(client: Any, plan: Plan, out: TextIO) -> None:
     create_fields = {**function_fields, "memorySize": t.memory_size or 128}
     create_fields["timeout"] = t.timeout or 3
     with step(f"function {t.function_name}", endpoint), warnings.catch_warnings():
-        # The SDK opens codeZipFile and never closes it (fc-runtime.md §11.4).
+        # The SDK opens codeZipFile and never closes it.
         warnings.simplefilter("ignore", ResourceWarning)
         done = _created_or_updated(
             _exists(

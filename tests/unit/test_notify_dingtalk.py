@@ -40,7 +40,7 @@ def build(report: Report, **options) -> list:
     return notifier(**options).build(report, Renderer(None, report.timezone))
 
 
-# -- signing (channels.md §1.4) -----------------------------------------------------------
+# -- signing (https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages) -----------------------------------------------------------
 @pytest.mark.parametrize(
     ("secret", "timestamp", "expected"),
     [
@@ -166,7 +166,7 @@ def test_build_is_pure_and_repeatable() -> None:
     assert build(report) == build(report)
 
 
-# -- size (channels.md §1.6) -----------------------------------------------------------------
+# -- size (docs/vendors.md, "DingTalk") -----------------------------------------------------------------
 def cjk_report(shippers: int, failures: int) -> Report:
     return factories.report(
         *(
@@ -235,7 +235,7 @@ def test_api_text_is_neutralised_everywhere_it_appears() -> None:
     assert text.count("［x］（http://evil）") == 8
 
 
-# -- classification (channels.md §1.5, §8) ------------------------------------------------------
+# -- classification (docs/vendors.md, "DingTalk") ------------------------------------------------------
 @pytest.mark.parametrize(
     ("reply", "retryable", "retry_after", "says"),
     [

@@ -1,15 +1,17 @@
 """The SLS client: signed requests over one pooled session, retries, and paging.
 
-Reference: ../shared/reference/sls-api.md
-- §1 request headers and v1 signature (signed by `shipper_alert.sls.signing`), §1.5 Host rule;
-- §2.1 GetShipperStatus (`size` at most 500), §2.2 RetryShipperTask (at most 10 ids a call,
-  body `json.dumps(list)`), §2.3 ListShipper, §2.5 ListLogStores, §2.6 paging
-  (`offset += count` until `offset >= total` or an empty page);
-- §3 errors (classified in `shipper_alert.sls.errors`);
-- §4 the SDK's retry weaknesses, which this client avoids: it retries connection errors on
-  https as on http, backs off exponentially with full jitter instead of a fixed 1 s, makes
-  at most `max_attempts` attempts, bounds every attempt's timeouts and never sleeps past
-  the invocation's `Deadline`.
+- request headers and v1 signature (`shipper_alert.sls.signing`,
+  https://help.aliyun.com/document_detail/29012.html);
+- GetShipperStatus (`size` at most 500, https://www.alibabacloud.com/help/doc-detail/29027.htm),
+  RetryShipperTask (at most 10 ids a call, body `json.dumps(list)`,
+  https://help.aliyun.com/document_detail/29028.htm), ListShipper, ListLogStores
+  (https://help.aliyun.com/zh/sls/developer-reference/api-sls-2020-12-30-listlogstores) and
+  the SDK's paging (`offset += count` until `offset >= total` or an empty page);
+- errors, classified in `shipper_alert.sls.errors`;
+- the SDK's retry weaknesses (docs/vendors.md, "SLS API"), which this client avoids: it
+  retries connection errors on https as on http, backs off exponentially with full jitter
+  instead of a fixed 1 s, makes at most `max_attempts` attempts, bounds every attempt's
+  timeouts and never sleeps past the invocation's `Deadline`.
 
 Nothing here logs a secret: neither the access key secret, the STS token, nor the
 `Authorization` header (nor, to be safe, the access key id) reaches a log line or an error.
@@ -183,7 +185,7 @@ class SlsClient:
         api = API_GET_SHIPPER_STATUS
         _check_names(api, project, logstore, shipper)
         path = f"/logstores/{logstore}/shipper/{shipper}/tasks"
-        # The SDK's parameter order: from, to, status, offset, size (§2.1).
+        # The SDK's parameter order: from, to, status, offset, size.
         fixed = [("from", str(int(start))), ("to", str(int(end))), ("status", status)]
 
         def read(offset: int) -> TaskPage:
@@ -209,7 +211,7 @@ class SlsClient:
     def retry_tasks(
         self, project: str, logstore: str, shipper: str, task_ids: Sequence[str]
     ) -> None:
-        """RetryShipperTask for `task_ids`, in calls of at most 10 ids (§2.2).
+        """RetryShipperTask for `task_ids`, in calls of at most 10 ids.
 
         Calls are made in order; if one fails, its error is raised and the ids of the
         later chunks are not retried.
@@ -224,7 +226,7 @@ class SlsClient:
         _check_names(api, project, logstore, shipper)
         path = f"/logstores/{logstore}/shipper/{shipper}/tasks"
         for first in range(0, len(ids), RETRY_CHUNK):
-            # Default separators, byte-identical to the SDK's body (§1.8 vector C).
+            # Default separators, byte-identical to the SDK's body.
             body = json.dumps(ids[first : first + RETRY_CHUNK]).encode("utf-8")
             self._call(_Request(api, "PUT", project, path, [], body))
 
@@ -369,7 +371,7 @@ class SlsClient:
         raise error_from_http(response.status_code, response.content, request_id, api)
 
     def _signed_headers(self, request: _Request) -> dict[str, str]:
-        """The headers of one attempt, with a fresh Date and a signature over them (§1.4)."""
+        """The headers of one attempt, with a fresh Date and a signature over them."""
         headers = {
             "Host": self.endpoint.host_header(request.project),
             "User-Agent": self._user_agent,

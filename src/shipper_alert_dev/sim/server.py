@@ -6,12 +6,12 @@ It serves, for the project named by the first label of the `Host` header:
 - ListShipper       `GET /logstores/{logstore}/shipper`
 - ListLogStores     `GET /logstores`
 - the export-job views and GetLogs over diagnostic rows (sim/exports.py, sim/query.py)
-with the parameters, limits, response bodies and error codes of
-../shared/reference/sls-api.md §2-§3 and seed/GetShipperStatus.md (48-hour limit, size at
+with the parameters, limits, response bodies and error codes of GetShipperStatus
+(https://www.alibabacloud.com/help/doc-detail/29027.htm; 48-hour limit, size at
 most 500, at most 10 ids per retry, `{"errorCode", "errorMessage"}` bodies, an
 `x-log-requestid` on every response), and it checks the v1 signature, the required headers
-and the `Date` skew (15 minutes) as §1.9 and §3.2 describe; `hmac-sha1` and the 2020-12-30
-SDKs' `hmac-sha256` signatures are both verified, by the method each request names.
+and the `Date` skew (15 minutes) as docs/vendors.md, "SLS API", describes; `hmac-sha1` and
+the 2020-12-30 SDKs' `hmac-sha256` signatures are both verified, by the method each request names.
 
 Where the vendor's documents leave a detail open, the simulator picks one and keeps to it:
 - time range: taskCreateTime in [from, to], both ends included; order: by a hash of the task

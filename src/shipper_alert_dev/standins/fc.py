@@ -1,26 +1,26 @@
 """A loopback stand-in for the Function Compute 2.0 API (2016-08-15), for tests and tools.
 
-It serves what `aliyun-fc2` 2.5.2 sends for a deployment and an invocation
-(fc-runtime.md §11.4): get/create/update service, function and timer trigger,
-put/get async-invoke-config, and invocations. Like FC it
-- verifies the request signature (§11.8, §11.9): `FC <id>:<base64 HMAC-SHA256>` over the
-  method, Content-MD5, Content-Type, Date, the sorted `x-fc-*` headers and the unquoted
-  path; a wrong or missing signature, an unknown key or a Date more than 15 minutes off
-  is answered 403 before anything else happens;
+It serves what `aliyun-fc2` 2.5.2 sends for a deployment and an invocation (docs/vendors.md,
+"Function Compute 2.0 API"): get/create/update service, function and timer trigger, put/get
+async-invoke-config, and invocations. Like FC it
+- verifies the request signature (https://help.aliyun.com/document_detail/53252.html):
+  `FC <id>:<base64 HMAC-SHA256>` over the method, Content-MD5, Content-Type, Date, the sorted
+  `x-fc-*` headers and the unquoted path; a wrong or missing signature, an unknown key or a
+  Date more than 15 minutes off is answered 403 before anything else happens;
 - answers errors as JSON `{"ErrorCode", "ErrorMessage"}` with FC's codes and messages
   (https://www.alibabacloud.com/help/doc-detail/52736.htm, help.aliyun.com document 440324),
-  and sends `X-Fc-Request-Id` on every response, because the SDK cannot parse anything else
-  (§11.6);
+  and sends `X-Fc-Request-Id` on every response, because the SDK cannot parse anything else;
 - for an invocation, really runs the uploaded code: the zip is unpacked once per upload and
   `module.function` of the handler string is called as `handler(event, context)` in a fresh
-  `python -I -S` subprocess (no site-packages: the zip must carry its dependencies), with
-  only the function's environment variables and FC's own `FC_*` ones, a `context` shaped
-  like FC's python3.10 one (§2.1) and a root log handler that prefixes time, request id and
-  level (§4). A sync invocation returns the handler's return value; with
-  `x-fc-log-type: Tail` the last 4 KB of the output come back base64-encoded in
-  `X-Fc-Log-Result`; when the handler raises, the answer is HTTP 200 with
-  `X-Fc-Error-Type: UnhandledInvocationError` and `{"errorMessage", "errorType",
-  "stackTrace"}` (§11.5). An async invocation is answered 202 and runs in the background.
+  `python -I -S` subprocess (no site-packages: the zip must carry its dependencies), with only the
+  function's environment variables and FC's own `FC_*` ones, a `context` shaped like FC's python3.10
+  one (https://www.alibabacloud.com/help/doc-detail/422182.htm) and a root log handler that prefixes
+  time, request id and level (https://alibabacloud.com/help/en/functioncompute/logging-2). A sync
+  invocation returns the handler's return value; with `x-fc-log-type: Tail` the last 4 KB of the
+  output come back base64-encoded in `X-Fc-Log-Result`; when the handler raises, the answer is HTTP
+  200 with `X-Fc-Error-Type: UnhandledInvocationError` and `{"errorMessage", "errorType",
+  "stackTrace"}` (https://www.alibabacloud.com/help/doc-detail/191156.htm). An async invocation is
+  answered 202 and runs in the background.
 
 Tests read what arrived (`received`, from `StandIn`), what was answered (`exchanges`), the
 stored resources (`services`, `functions`, `triggers`, `async_configs`), the uploaded zip
@@ -63,13 +63,17 @@ from typing import Any
 from shipper_alert_dev.standins.base import Received, Reply, StandIn
 
 API_VERSION = "2016-08-15"
-# "客户端需要保证生成的时间与函数计算服务端的时间相差不超过15分钟" (§11.8)
+# "客户端需要保证生成的时间与函数计算服务端的时间相差不超过15分钟" (https://help.aliyun.com/document_detail/53252.html)
 DATE_TOLERANCE_SECONDS = 15 * 60
-LOG_TAIL_BYTES = 4096  # "Tail: returns the last 4 KB of logs" (§11.5)
-ASYNC_PAYLOAD_LIMIT = 128 * 1024  # async payload limit, 128 KB (§3.1)
-MAX_ASYNC_RETRY_ATTEMPTS = 8  # maxAsyncRetryAttempts 0-8 (§5)
-MAX_ASYNC_EVENT_AGE = 604800  # maxAsyncEventAgeInSeconds 1-604800 (§5)
-MAX_FUNCTION_TIMEOUT = 86400  # 24 hours (§5)
+LOG_TAIL_BYTES = 4096  # "Tail: returns the last 4 KB of logs" (https://www.alibabacloud.com/help/doc-detail/191156.htm)
+ASYNC_PAYLOAD_LIMIT = (
+    128 * 1024
+)  # async payload limit, 128 KB (https://alibabacloud.com/help/doc-detail/70140.htm)
+MAX_ASYNC_RETRY_ATTEMPTS = (
+    8  # https://www.alibabacloud.com/help/en/functioncompute/fc/error-handling-1-2
+)
+MAX_ASYNC_EVENT_AGE = 604800  # maxAsyncEventAgeInSeconds 1-604800, the same page
+MAX_FUNCTION_TIMEOUT = 86400  # 24 hours, the same page
 PYTHON_RUNTIMES = ("python3", "python3.9", "python3.10")
 LATEST = "LATEST"
 UNHANDLED_INVOCATION_ERROR = "UnhandledInvocationError"
@@ -84,7 +88,7 @@ _ROLE_ARN = re.compile(r"acs:ram::\d+:role/[A-Za-z0-9_.@-]+", re.IGNORECASE)
 _HANDLER = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\.[A-Za-z_][A-Za-z0-9_]*")
 
 
-# -- the signature (fc-runtime.md §11.8) --------------------------------------------------
+# -- the signature (docs/vendors.md, "Function Compute 2.0 API") -------------------------
 def canonical_headers(headers: Mapping[str, str]) -> str:
     """The `x-fc-*` headers, names lower-cased and sorted, as `name:value\\n` each."""
     pairs = sorted((k.lower(), v) for k, v in headers.items() if k.lower().startswith("x-fc-"))
@@ -443,7 +447,10 @@ class FcStandIn(StandIn):
         return self._run(service_meta, meta, code, event, asynchronous, str(uuid.uuid4()))
 
     def timer_event(self, trigger: str, trigger_time: datetime | None = None) -> bytes:
-        """The event a timer trigger sends (§3.1), with the trigger's payload."""
+        """The event a timer trigger sends, with the trigger's payload.
+
+        Shape: https://alibabacloud.com/help/doc-detail/70140.htm.
+        """
         with self._state:
             matches = [t for (_, _, name), t in self.triggers.items() if name == trigger]
         (found,) = matches
