@@ -9,7 +9,7 @@ import email.utils
 import pytest
 from fc2.auth import Auth
 
-from shipper_alert_dev.standins.fc import (
+from shipper_alert_dev.standins.fc_signing import (
     FcApiError,
     FcCredential,
     authorization,
