@@ -20,8 +20,8 @@ from shipper_alert_dev.sim.faults import (
     API_LIST_SHIPPER,
     API_RETRY_SHIPPER_TASK,
 )
+from shipper_alert_dev.sim.model import ShipperSpec, TaskView
 from shipper_alert_dev.sim.responses import Response, json_response
-from shipper_alert_dev.sim.scenario import ShipperSpec, TaskView
 
 QUERY_WINDOW_SECONDS = 48 * 3600  # "only support query last 48 hours task status"
 MAX_PAGE_SIZE = 500

@@ -10,7 +10,7 @@ import hmac
 
 from shipper_alert.sls import signing
 from shipper_alert_dev.sim.apierror import ApiError
-from shipper_alert_dev.sim.scenario import Credential
+from shipper_alert_dev.sim.model import Credential
 
 DATE_TOLERANCE_SECONDS = 15 * 60  # RequestTimeExpired beyond 15 minutes of skew
 
