@@ -389,3 +389,14 @@ def test_a_channel_outside_the_registry_is_refused():
     with pytest.raises(TypeError, match="unknown channel"):
         Channels(pager=object())
     assert Channels().enabled() == []
+
+
+def test_remind_interval_zero_is_read_as_every_window():
+    assert load_settings(dict(BASE, REMIND_INTERVAL="0")).rules.remind_interval == 0
+    assert load_settings(dict(BASE, REMIND_INTERVAL="0s")).rules.remind_interval == 0
+
+
+def test_a_negative_remind_interval_is_an_error_naming_it():
+    found = problems(dict(BASE, REMIND_INTERVAL="-5m"))
+    assert len(found) == 1
+    assert "REMIND_INTERVAL" in str(found[0])
