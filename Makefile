@@ -8,7 +8,7 @@ DEPLOY_STAMP := $(VENV)/.deploy-installed
 # make demo installs only requirements-demo.txt (seconds) and runs from src/.
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: test test-fast lint demo package bench clean deploy invoke
+.PHONY: test test-fast lint demo package bench oracle clean deploy invoke screenshots
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ package: $(STAMP)
 # make bench: the full run (a few minutes); make bench BENCH_ARGS=--quick for a short one.
 bench: $(STAMP)
 	$(BIN)/python tools/bench.py $(BENCH_ARGS)
+
+# The long oracle: simulated days of timer checks against a model of SLS, both modes.
+oracle: $(STAMP)
+	$(BIN)/python tools/oracle.py --seeds 3
+
+# docs/email-900.png and docs/email-390.png, the README's "How to read an alert"; needs chromium.
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
 
 # make deploy / make invoke: FC_ENDPOINT (or FC_ACCOUNT_ID + FC_REGION), the deployer's
 # ALIBABA_CLOUD_ACCESS_KEY_* and FC_ROLE_ARN; see README "Deployment" and tools/fc.py.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import timezone
@@ -136,3 +137,17 @@ def modules_loaded_by(code: str, names: tuple[str, ...]) -> list[str]:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     return [name for name in out.strip().split(",") if name]
+
+
+_NOT_TASK_LINES = re.compile(
+    r"(?:Example tasks|Retry by hand):[^\n]*"  # the causes' examples; the retry command
+    r'|"exampleTaskIds": \[[^\]]*\]'  # the webhook's causes
+    r"|Example tasks:.*?</p>|<pre[^>]*>.*?</pre>",  # the same in email HTML
+    re.S,
+)
+
+
+def task_lines(text: str) -> str:
+    """A message without the ids it names outside its task lines (the causes' examples and
+    the retry command), so that counting ids counts the task lines shown."""
+    return _NOT_TASK_LINES.sub("", text)

@@ -13,7 +13,8 @@ from shipper_alert_dev.oracle import simulate
 SETTINGS = {
     "defaults": {},
     "grace 1h": {"FAIL_GRACE": "1h"},
-    "remind 0": {"REMIND_INTERVAL": "5m"},
+    "remind 5m": {"REMIND_INTERVAL": "5m"},
+    "remind 0": {"REMIND_INTERVAL": "0"},
 }
 
 

@@ -272,7 +272,8 @@ def _read_rules(reader: Reader) -> Rules:
     grace = reader.duration(FAIL_GRACE, defaults.fail_grace)
     running_timeout = reader.duration(RUNNING_TIMEOUT, None, 1)
     stall_timeout = reader.duration(STALL_TIMEOUT, None, 1)
-    remind = reader.duration(REMIND_INTERVAL, defaults.remind_interval, 1)
+    # 0 is allowed: every breached window notifies on its own (contract, REMIND_INTERVAL).
+    remind = reader.duration(REMIND_INTERVAL, defaults.remind_interval)
     notify_resolved = reader.boolean(NOTIFY_RESOLVED, defaults.notify_resolved)
 
     if settle is not None and interval is not None and settle + interval > MAX_LOOKBACK:
@@ -310,7 +311,7 @@ def _read_rules(reader: Reader) -> Rules:
         fail_grace=grace if grace is not None else defaults.fail_grace,
         running_timeout=running_timeout,
         stall_timeout=stall_timeout,
-        remind_interval=remind or defaults.remind_interval,
+        remind_interval=remind if remind is not None else defaults.remind_interval,
         notify_resolved=notify_resolved,
     )
 

@@ -234,11 +234,15 @@ def stall_in_window(newest_create_time: int | None, window: Window, rules: Rules
         return None
     remind = rules.remind_interval
     if newest_create_time is None:
-        due = -(-window.start // remind) * remind  # first multiple >= start
+        # REMIND_INTERVAL 0: every window notifies on its own, from its start.
+        due = -(-window.start // remind) * remind if remind > 0 else window.start
         return Stall(None, due, True) if window.contains(due) else None
     first = newest_create_time + timeout
     if first >= window.end:
         return None
+    if remind <= 0:
+        due = max(first, window.start)
+        return Stall(newest_create_time, due, due > first)
     k = max(0, -(-(window.start - first) // remind))
     due = first + k * remind
     return Stall(newest_create_time, due, k > 0) if window.contains(due) else None

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from shipper_alert.export_policy import causes
 from shipper_alert.exports_evaluate import metrics_verdict, status_finding
 from shipper_alert.exports_report import ExportReport
 from shipper_alert.exports_settings import DiagnosticLogstore, ExportRef, ExportSettings
@@ -112,7 +113,8 @@ def run_export_checks(
             {settings.diagnostics_for(ref.project) for ref, job, _ in jobs if job is not None},
             key=str,
         )
-        reads = pool.map(lambda s: _read_metrics(reader, s, window, notify_resolved), stores)
+        # The previous window: for resolved, and for the stateless notification policy.
+        reads = pool.map(lambda s: _read_metrics(reader, s, window, True), stores)
         metrics = dict(zip(stores, reads, strict=True))
     for ref, job, error in jobs:
         base = ExportReport(
@@ -136,7 +138,22 @@ def run_export_checks(
         verdict = metrics_verdict(job, read.current, *thresholds)
         previous = metrics_verdict(job, read.previous or [], *thresholds)
         resolved = notify_resolved and previous.breached and not verdict.breached and status is None
-        reports.append(replace(base, verdict=verdict, not_running=status, resolved=resolved))
+        # What the previous window showed, for the stateless notification policy; a job
+        # not running is in trouble in every window (REMIND_INTERVAL 0), its line paced.
+        lasting = status_finding(job, window, 0)
+        was = status_finding(job, window.previous(), 0)
+        before = replace(base, verdict=previous, not_running=was, lasting=was)
+        reports.append(
+            replace(
+                base,
+                verdict=verdict,
+                not_running=status,
+                resolved=resolved,
+                lasting=lasting,
+                previous_breached=before.in_trouble,
+                previous_causes=frozenset(causes(before)),
+            )
+        )
     return sorted(reports, key=lambda r: str(r.ref))
 
 

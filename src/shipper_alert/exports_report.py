@@ -58,12 +58,23 @@ class ExportReport:
     stall: None = None
     retry: None = None
     partial: bool = False
-    state: str | None = None  # export findings do not go through the notification policy yet
+    # The notification policy (export_policy.py): what the previous window showed, and
+    # once applied, the state this check sends (None: nothing) and what it holds.
+    previous_breached: bool = False
+    lasting: NotRunning | None = None  # the job is not running now (due or not)
+    previous_causes: frozenset[str] = frozenset()
+    state: str | None = None
     held: int = 0
+    policed: bool = False
 
     @property
     def breached(self) -> bool:
         return self.verdict.breached or self.not_running is not None
+
+    @property
+    def in_trouble(self) -> bool:
+        """For the policy: a metrics breach, or a job that is not running (a lasting state)."""
+        return self.breached or self.lasting is not None
 
     @property
     def firing(self) -> bool:
@@ -72,6 +83,8 @@ class ExportReport:
 
     @property
     def has_findings(self) -> bool:
+        if self.policed:
+            return bool(self.state or (self.error and self.error_notice_due))
         return self.firing or self.resolved
 
     @property
@@ -151,5 +164,7 @@ class ExportReport:
             "failedRows": verdict.failed_rows,
             "lag": verdict.lag,
             "resolved": self.resolved,
+            "state": self.state,
+            "held": self.held,
             "error": self.error.to_json() if self.error else None,
         }

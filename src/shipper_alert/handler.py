@@ -23,6 +23,7 @@ from shipper_alert.budget import Deadline
 from shipper_alert.config import Settings, load_settings
 from shipper_alert.errors import NotDeliveredError
 from shipper_alert.events import decode_event, resolve_window
+from shipper_alert.links import region_from_endpoint
 from shipper_alert.logs import configure_logging
 from shipper_alert.models import Window
 from shipper_alert.policy_run import PolicyRun
@@ -150,6 +151,7 @@ def run(
         if settings.auto_retry:
             reports = auto_retry(client, reports, settings.dry_run)
     reports = policy.apply(reports)  # notification policy
+    exports = policy.apply_exports(exports, window)
 
     report = Report(
         window=window,
@@ -163,6 +165,8 @@ def run(
         checked_at=int(started),
         notes=policy.notes,
         label=settings.alert_label,
+        account_id=getattr(context, "account_id", None),
+        region=getattr(context, "region", None) or region_from_endpoint(settings.endpoint.host),
     )
     outcome = Outcome(settings, window, report)
     if report.has_findings:
@@ -259,7 +263,7 @@ def _unscrubbed_result(outcome: Outcome) -> dict[str, Any]:
         "exports": [e.to_json() for e in report.exports],
         "notifications": [d.to_json() for d in outcome.deliveries],
         "messages": [m.preview() for m in outcome.messages] if outcome.settings.dry_run else [],
-        "held": sum(s.held for s in report.shippers),
+        "held": sum(s.held for s in (*report.shippers, *report.exports)),
         "policy": outcome.policy,
     }
 

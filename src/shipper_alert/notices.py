@@ -91,6 +91,31 @@ def _with_ledger(
     return replace(decision, state=last_state), tuple(sent), refailed, tuple(found)
 
 
+def _stateless_carry(
+    decision: Decision, observations: list[Observation], remind: int
+) -> tuple[Finding, ...]:
+    """What a stateless message carries: the replay's findings, and again every failure and
+    stuck task still visible from the last three REMIND_INTERVALs (the replay horizon).
+
+    The replay recomputes earlier decisions from the tasks as they are now, so it can
+    believe a failure went out earlier when the check that owned it saw it otherwise (an
+    SLS retry was running then, or another task has recovered since and moved the
+    episode's messages). Carrying what is visible again errs towards a repeat, never a
+    loss: a failure that stays failed is in a message whatever the owning check saw.
+    """
+    if decision.state is None or remind <= 0 or not observations:
+        return decision.send
+    since = observations[-1].end - 3 * remind
+    carried = {f.key: f for f in decision.send}
+    for seen in observations:
+        if seen.end <= since:
+            continue
+        for finding in seen.findings:
+            if finding.kind in (KIND_FAILED, KIND_STUCK):
+                carried.setdefault(finding.key, finding)
+    return tuple(sorted(carried.values(), key=lambda f: (f.window_end, f.key)))
+
+
 def apply_policy(
     reports: list[ShipperReport], rules: Rules, doc: Document | None
 ) -> tuple[list[ShipperReport], dict[str, Update]]:
@@ -105,9 +130,10 @@ def apply_policy(
         name = str(report.ref)
         refailed = 0
         if doc is None:
-            observations = [view.observation() for view in history.windows]
+            last = len(history.windows) - 1
+            observations = [v.observation(i == last) for i, v in enumerate(history.windows)]
             decision = replay(observations, rules.remind_interval, rules.notify_resolved)
-            sent = decision.send
+            sent = _stateless_carry(decision, observations, rules.remind_interval)
             found = observations[-1].findings
         else:
             decision, sent, refailed, found = _with_ledger(history, doc, name, rules)

@@ -10,7 +10,8 @@ returns what to send now and the episode after it (contract, "Notification polic
   (taskCode, else the message with numbers and ids masked) sends STILL FAILING at once,
   carrying everything held; otherwise held findings go out as one STILL FAILING digest in
   the first window in trouble that holds a whole multiple of REMIND_INTERVAL since the
-  epoch (the grid) and ends at least REMIND_INTERVAL after the episode's last message;
+  epoch (the grid) and ends at least REMIND_INTERVAL after the episode's last message
+  (any grid window once two intervals passed without a message);
 - the episode closes with RESOLVED, carrying what is still held, once the target has been
   clear for one whole REMIND_INTERVAL (one window when REMIND_INTERVAL is 0), so a
   flapping target stays one episode; with REMIND_INTERVAL 0 every window in trouble sends.
@@ -24,9 +25,10 @@ Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from shipper_alert.causes import cause_key
 
 FIRING = "FIRING"
 STILL_FAILING = "STILL FAILING"
@@ -36,15 +38,12 @@ KIND_FAILED = "failed"
 KIND_STUCK = "stuck"
 KIND_STALL = "stall"
 
-# Ids, hex, numbers: the parts of a message that differ between occurrences of one cause.
-_VARIABLE = re.compile(r"[0-9A-Fa-f]{8,}(?:-[0-9A-Fa-f]{4,})*|\d+(?:\.\d+)?")
-
 
 def cause_of(code: str | None, message: str) -> str:
-    """The cause a failure shows: its taskCode, else its message with numbers/ids masked."""
-    if code:
-        return f"code:{code}"
-    return "message:" + _VARIABLE.sub("#", message.strip())
+    """The cause a failure shows (`causes.cause_key`: taskCode, else the masked message),
+    tagged with which of the two it is."""
+    key = cause_key(code, message)
+    return f"code:{key}" if code and code.strip() else f"message:{key}"
 
 
 @dataclass(frozen=True)
@@ -148,11 +147,14 @@ def step(
         return Decision(state, held, None)
     last_trouble = seen.end if seen.trouble else episode.last_trouble
     new = bool(causes - episode.causes)
-    # A clear window keeps what is held for the RESOLVED that follows it.
+    # A clear grid window keeps what is held for the RESOLVED that follows, unless a whole
+    # grid interval passed without a message (a target in trouble every other window could
+    # otherwise hold its findings for hours, its grid windows happening to be clear).
+    since = seen.end - episode.last_message
     digest_due = (
-        seen.trouble
-        and on_grid(seen.start, seen.end, remind)
-        and seen.end - episode.last_message >= remind
+        on_grid(seen.start, seen.end, remind)
+        and since >= remind
+        and (seen.trouble or (bool(held) and since >= 2 * remind))
     )
     if new or digest_due:
         after = Episode(episode.started, seen.end, last_trouble, episode.causes | causes)
@@ -165,7 +167,8 @@ def replay_horizon(remind: int, window_length: int) -> int:
     """How many earlier windows stateless replay needs for its decision to settle."""
     if remind <= 0:
         return 1
-    return 2 * (-(-remind // window_length)) + 1
+    # Three intervals: a digest may carry what was held since two intervals before it.
+    return 3 * (-(-remind // window_length)) + 1
 
 
 def replay(
@@ -174,11 +177,22 @@ def replay(
     """Stateless: run `step` over the windows in order and return the last decision.
 
     The first observation starts with no episode; a target already in trouble there is
-    taken to have been notified at that window (its findings count as shown).
+    taken to have been notified at that window (its findings count as shown). Causes
+    the first REMIND_INTERVAL of observations shows count as shown too, so that a cause
+    is "new" only against a whole interval before it, whichever window the replay starts
+    at (otherwise each check's replay would see other phantom new-cause messages and
+    push the digest away).
     """
+    observations = list(observations)
+    if not observations:
+        return Decision(None, (), None)
+    prehistory = observations[0].end + remind
+    shown = frozenset(f.cause for o in observations if o.end <= prehistory for f in o.findings)
     episode: Episode | None = None
     decision = Decision(None, (), None)
     for seen in observations:
         decision = step(episode, seen, remind, notify_resolved)
         episode = decision.episode
+        if episode is not None and seen.end <= prehistory:
+            episode = replace(episode, causes=episode.causes | shown)
     return decision

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shipper_alert.config import Settings
+from shipper_alert.export_policy import apply_export_policy, quiet
 from shipper_alert.ledger import open_store
 from shipper_alert.ledger.session import BUSY, LEDGER, REPEAT, STATELESS, Plan, begin, commit
 from shipper_alert.ledger.store import Store
@@ -72,13 +73,19 @@ class PolicyRun:
             log.info("ledger: %s; nothing new is sent", self.plan.note)
             return [_quiet(r) for r in reports]
         doc = self.plan.doc if self.plan.mode == LEDGER else None
+        # A message's counts line says how many failed again (report.refailed).
         reports, self.updates = apply_policy(reports, self.settings.rules, doc)
-        self.notes += tuple(
-            f"{r.ref}: {r.refailed} task{'s' if r.refailed != 1 else ''} notified before "
-            "failed again after an SLS retry (not repeated here)"
-            for r in reports
-            if r.refailed and r.state
-        )
+        return reports
+
+    def apply_exports(self, reports: list, window: Window) -> list:
+        """The export jobs' reports under the same episode rule (export_policy)."""
+        if self.plan.mode == MANUAL:
+            return reports
+        if self.plan.mode in (REPEAT, BUSY):
+            return [quiet(r) for r in reports]
+        doc = self.plan.doc if self.plan.mode == LEDGER else None
+        reports, updates = apply_export_policy(reports, self.settings.rules, window, doc)
+        self.updates.update(updates)
         return reports
 
     def finish(self, window: Window, delivered: bool, now: float) -> None:

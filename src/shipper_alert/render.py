@@ -9,8 +9,10 @@ failure is recorded in `Renderer.notes`, which the message then shows; once one 
 time, no custom template is tried again in the same invocation.
 
 `StrictUndefined` makes a typo in a template an error instead of an empty string; HTML
-templates (`*.html.j2`) are autoescaped, other formats use the escaping filter named after
-their markup (`mrkdwn`, `markdown`), applied to every value that comes from the API.
+templates (`*.html.j2`) are autoescaped, other formats use the filter named after their
+markup for every value that comes from the API: copysafe.FILTERS (`slack_code`,
+`markdown_code`, `html_code`, `plain_text`), which keep what a reader copies intact, and
+the older `mrkdwn` and `markdown` look-alike escapes for our own notes and the push line.
 jinja2 is imported when the first message is rendered, not when the function loads.
 """
 
@@ -22,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from shipper_alert import copysafe
 from shipper_alert.budget import Deadline
 from shipper_alert.durations import format_duration
 from shipper_alert.redact import SecretScrubber
@@ -60,8 +63,8 @@ def escape_mrkdwn(value: Any) -> str:
     return str(value).translate(_MRKDWN_TABLE)
 
 
-# DingTalk, WeCom and Feishu markdown document no escape mechanism (channels.md §1.8,
-# §4.5, §5.6): link, image, emphasis, heading, quote and tag syntax is replaced by
+# DingTalk, WeCom and Feishu markdown document no escape mechanism (docs/vendors.md,
+# "Copy-safe text per channel"): link, image, emphasis, heading, quote and tag syntax is replaced by
 # full-width look-alikes, so API text can neither add links, mentions nor markup.
 _MARKDOWN_NEUTRAL = {
     "[": "［",
@@ -91,23 +94,6 @@ def escape_markdown(value: Any) -> str:
     return re.sub(r"^(\s*)([-+]|\d+\.)", lambda m: m.group(1) + "\u200b" + m.group(2), text)
 
 
-_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
-
-
-def escape_identifier(value: Any) -> str:
-    """Task ids, names and codes as they are, so they can be copied; escaped as markdown
-    only when they hold anything but letters, digits and `._:/-` (which form no link,
-    mention, tag or emphasis; an underscore inside a word is not emphasis).
-    """
-    text = str(value)
-    return text if _IDENTIFIER.fullmatch(text) else escape_markdown(text)
-
-
-def one_line(value: Any) -> str:
-    """Collapse line breaks, so API text cannot forge lines of a plain-text message."""
-    return _LINE_BREAKS.sub(" ", str(value)).strip()
-
-
 class Renderer:
     """Renders `<channel>.<part>.j2` for a view; see the module docstring."""
 
@@ -125,6 +111,8 @@ class Renderer:
         self._custom = None
 
     def _filters(self) -> dict[str, Any]:
+        from markupsafe import Markup  # noqa: PLC0415 - jinja2's own dependency, loaded with it
+
         tz = self.timezone
 
         return {
@@ -134,8 +122,11 @@ class Renderer:
             "percent": _percent,
             "mrkdwn": escape_mrkdwn,
             "markdown": escape_markdown,
-            "identifier": escape_identifier,
-            "one_line": one_line,
+            "one_line": copysafe.one_line,
+            **copysafe.FILTERS,
+            # The finished <code> element, its text escaped by html_code itself: marked safe
+            # so that autoescape does not escape it a second time.
+            "html_code": lambda value, limit=None: Markup(copysafe.html_code(value, limit)),  # noqa: S704
         }
 
     def _environment(self, custom: bool):
@@ -193,7 +184,7 @@ class Renderer:
             except Exception as exc:  # any template error: fall back, never lose the alert
                 if isinstance(exc, RenderBudgetExceeded):
                     self._custom_off = True
-                reason = one_line(SecretScrubber.scrub(str(exc)))[:300]
+                reason = copysafe.one_line(SecretScrubber.scrub(str(exc)))[:300]
                 note = (
                     f"custom template {name} failed ({type(exc).__name__}: {reason}); built-in used"
                 )

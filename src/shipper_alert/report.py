@@ -185,6 +185,8 @@ class Report:
     notes: tuple[str, ...] = field(default_factory=tuple)  # e.g. "custom template failed"
     exports: tuple = ()  # exports_report.ExportReport, found beside the shippers
     label: str = "shipper-alert"  # ALERT_LABEL: names this deployment in titles
+    account_id: str | None = None  # the FC context's, for the footer
+    region: str | None = None  # the FC context's, else the SLS endpoint's
 
     @property
     def findings(self) -> tuple[ShipperReport, ...]:

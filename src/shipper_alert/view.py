@@ -10,7 +10,9 @@ come from the report, never from what is shown, so truncation cannot make a coun
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from shipper_alert import headings
 from shipper_alert.evaluate import FailedTask, StuckTask
 from shipper_alert.report import MessageGroup, Report, ShipperReport
 
@@ -77,6 +79,31 @@ class MessageView:
     def totals(self):
         return self.report.totals
 
+    @cached_property
+    def causes(self) -> headings.Causes:
+        """Every cause of the whole report (not only of the shippers in this part)."""
+        return headings.causes_of(self.report)
+
+    @cached_property
+    def title(self) -> str:
+        return headings.title(self.report, self.report.findings, self.part, self.parts)
+
+    @cached_property
+    def push_line(self) -> str:
+        line = headings.push_line(self.report, self.causes)
+        return f"{line} · part {self.part} of {self.parts}" if self.parts > 1 else line
+
+    def retry_commands(self, shipper: ShipperView) -> tuple[str, ...]:
+        """Shown with the shipper's task lines: when fit leaves them all out, the command
+        goes too, so that it never costs a split."""
+        if not any(g.tasks for g in shipper.groups):
+            return ()
+        return headings.retry_commands(self.report, shipper.report)
+
+    @property
+    def footer(self) -> str:
+        return headings.footer(self.report)
+
 
 def build_view(
     report: Report,
@@ -114,6 +141,19 @@ def build_view(
             )
         )
     return MessageView(report, tuple(views), part, parts)
+
+
+def section_key(view: MessageView, shipper: ShipperView) -> tuple:
+    """What a shipper's section of a message depends on, so that a channel rendering one
+    section per shipper renders each distinct section once while `fit` searches."""
+    return (
+        id(shipper.report),
+        tuple(len(g.tasks) for g in shipper.groups),
+        shipper.hidden_groups,
+        len(shipper.stuck),
+        view.part,
+        view.parts,
+    )
 
 
 def total_task_lines(report: Report) -> int:

@@ -35,7 +35,14 @@ class WindowView:
     verdict: Verdict
     stall: Stall | None
 
-    def observation(self) -> Observation:
+    def observation(self, own_check: bool = True) -> Observation:
+        """What this window showed; `own_check` False: as a later check replays it.
+
+        A task running now that was due as stuck in an earlier window may be an SLS retry
+        of a failure, which that window's own check saw failed (not stuck): replayed, a
+        stuck task alone does not put the window in trouble, so that no later check
+        invents an episode (and its RESOLVED) that no check opened.
+        """
         end = self.window.end
         findings = [
             Finding(KIND_FAILED, t.id, cause_of(t.code, t.message), end)
@@ -48,7 +55,8 @@ class WindowView:
         ]
         if self.stall is not None:
             findings.append(Finding(KIND_STALL, f"stall:{self.stall.due_time}", STALL_CAUSE, end))
-        trouble = self.verdict.breached or bool(self.verdict.stuck_tasks) or self.stall is not None
+        stuck = bool(self.verdict.stuck_tasks) and own_check
+        trouble = self.verdict.breached or stuck or self.stall is not None
         return Observation(self.window.start, end, trouble, tuple(findings))
 
 

@@ -2,10 +2,10 @@
 
 1. Starts the local SLS simulator with scenarios/demo.json (failing, stuck, stalled and
    healthy shippers) and runs three consecutive timer checks through `index.handler` in
-   dry-run mode, printing what would be sent and the result JSON of each.
+   dry-run mode, printing what would be sent and one line per target of each result.
 2. Starts loopback stand-ins for DingTalk (signed), Slack, WeCom, Feishu (signed), a
-   generic webhook and an SMTP server, runs the latest check for real, and prints what
-   each service received.
+   generic webhook and an SMTP server, runs the latest check for real, and writes what
+   each service received to demo-output/ (the email as .eml and .html), printing where.
 Everything it started is stopped at the end. Not part of the FC package.
 """
 
@@ -26,6 +26,7 @@ from unittest import mock
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "demo.json"
 INTERVAL = 300
 RULE = "=" * 78
+DEMO_OUTPUT = Path("demo-output")  # relative to where `make demo` runs: the checkout
 
 
 def _iso(epoch: int) -> str:
@@ -89,8 +90,11 @@ def run_dry_checks(
             print(message["text"], file=out)
         if not result["messages"]:
             print("\n(nothing to send for this window)", file=out)
-        shown = {**result, "messages": f"[{len(result['messages'])} message(s), shown above]"}
-        print("\nresult:", json.dumps(shown, indent=2, ensure_ascii=False), file=out)
+        print(f"\nok: {str(result['ok']).lower()}", file=out)
+        for target in result["shippers"]:
+            name = "/".join(target[k] for k in ("project", "logstore", "shipper"))
+            state = target.get("state") or ("breached" if target["breached"] else "ok")
+            print(f"  {name}: {target['failed']} failed, {state}", file=out)
         results.append(result)
     return results
 
@@ -137,9 +141,15 @@ def channel_environment(standins: dict) -> dict[str, str]:
 
 
 def run_delivery(
-    endpoint: str, key_id: str, key_secret: str, standins: dict, out=sys.stdout
+    endpoint: str,
+    key_id: str,
+    key_secret: str,
+    standins: dict,
+    out=sys.stdout,
+    output: Path = DEMO_OUTPUT,
 ) -> dict:
-    """The latest window's check for real, into the stand-ins; prints what each received."""
+    """The latest window's check for real, into the stand-ins; writes what each received
+    under `output` and prints where, with the result in one line per target and channel."""
     import index  # noqa: PLC0415
 
     env = {**demo_environment(endpoint, key_id, key_secret), **channel_environment(standins)}
@@ -149,55 +159,67 @@ def run_delivery(
     print(f"\n{RULE}\n{heading}\n{RULE}", file=out)
     with _environment(env):
         result = json.loads(index.handler(json.dumps(event).encode(), _context()))
-    _print_received(standins, out)
-    print("\nresult:", json.dumps(result, indent=2, ensure_ascii=False), file=out)
+    for name, what, path in write_received(standins, output):
+        print(f"--- {name} received ({what}): {path}", file=out)
+    print(f"\nok: {str(result['ok']).lower()}", file=out)
+    for n in result["notifications"]:
+        state = "delivered" if n["delivered"] else f"NOT delivered: {n['error']}"
+        print(f"  {n['channel']}: {state} after {n['attempts']} attempt(s)", file=out)
     return result
 
 
-def _print_received(standins: dict, out) -> None:
-    def show(name: str, what: str, body: str) -> None:
-        print(f"\n--- {name} received ({what}):\n{body}", file=out)
+def write_received(standins: dict, output: Path) -> list[tuple[str, str, Path]]:
+    """Every message each stand-in received, one file each under `output` (emptied first):
+    what a reader sees (markdown, JSON, the email as .eml and its HTML as .html)."""
+    output.mkdir(parents=True, exist_ok=True)
+    for old in output.iterdir():
+        if old.is_file():
+            old.unlink()
+    written: list[tuple[str, str, Path]] = []
 
-    for request in standins["dingtalk"].delivered():
-        body = request.json
+    def write(name: str, what: str, file: str, body: str | bytes) -> None:
+        path = output / file
+        if isinstance(body, bytes):
+            path.write_bytes(body)
+        else:
+            path.write_text(body, encoding="utf-8")
+        written.append((name, what, path))
+
+    def as_json(body: object) -> str:
+        return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+    for i, request in enumerate(standins["dingtalk"].delivered(), start=1):
         url = f"{request.path}?{'&'.join(sorted(request.query))}"
-        show("DingTalk", f"markdown, signed: {url}", body["markdown"]["text"])
-        show("DingTalk", "at", json.dumps(body.get("at"), ensure_ascii=False))
-    for request in standins["slack"].delivered():
-        body = request.json
-        show("Slack", "fallback text", body["text"])
-        show(
+        write(
+            "DingTalk",
+            f"markdown, signed: {url}",
+            f"dingtalk-{i}.md",
+            request.json["markdown"]["text"],
+        )
+    for i, request in enumerate(standins["slack"].delivered(), start=1):
+        write(
             "Slack",
-            f"{len(body['blocks'])} blocks",
-            json.dumps(body["blocks"], indent=1, ensure_ascii=False),
+            f"{len(request.json['blocks'])} blocks",
+            f"slack-{i}.json",
+            as_json(request.json),
         )
-    for request in standins["wecom"].delivered():
+    for i, request in enumerate(standins["wecom"].delivered(), start=1):
         body = request.json
-        content = body["markdown"]["content"] if body["msgtype"] == "markdown" else body["text"]
-        show(
-            "WeCom",
-            body["msgtype"],
-            json.dumps(content, ensure_ascii=False) if isinstance(content, dict) else content,
-        )
-    for request in standins["feishu"].delivered():
+        if body["msgtype"] == "markdown":
+            write("WeCom", "markdown", f"wecom-{i}.md", body["markdown"]["content"])
+        else:
+            write("WeCom", body["msgtype"], f"wecom-{i}.json", as_json(body))
+    for i, request in enumerate(standins["feishu"].delivered(), start=1):
         body = request.json
-        show(
-            "Feishu",
-            f"{body['msg_type']}, signed at {body.get('timestamp')}",
-            json.dumps(body["content"], ensure_ascii=False)[:1500] + " ...",
-        )
-    for request in standins["webhook"].delivered():
-        show(
-            "webhook",
-            "JSON, first 1,500 characters",
-            json.dumps(request.json, indent=1, ensure_ascii=False)[:1500] + "\n ...",
-        )
-    for mail in standins["email"].received:
-        show(
-            "SMTP", f"to {', '.join(mail.rcpt_tos)}: {mail.message['Subject']}", mail.part("plain")
-        )
-        html = mail.part("html")
-        show("SMTP", f"text/html part, {len(html)} characters, first 1,200", html[:1200] + "\n ...")
+        what = f"{body['msg_type']}, signed at {body.get('timestamp')}"
+        write("Feishu", what, f"feishu-{i}.json", as_json(body))
+    for i, request in enumerate(standins["webhook"].delivered(), start=1):
+        write("webhook", "JSON", f"webhook-{i}.json", as_json(request.json))
+    for i, mail in enumerate(standins["email"].received, start=1):
+        what = f"to {', '.join(mail.rcpt_tos)}: {mail.message['Subject']}"
+        write("SMTP", what, f"email-{i}.eml", mail.data)
+        write("SMTP", "text/html part", f"email-{i}.html", mail.part("html"))
+    return written
 
 
 def run_episode(standins: dict, out=sys.stdout) -> list[str]:

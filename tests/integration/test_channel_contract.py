@@ -99,6 +99,27 @@ def _and_more(pattern: str) -> Callable[[str], int | None]:
     return omitted
 
 
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
+# What a reader of DingTalk or WeCom copies from the code span of a hostile message: the
+# original characters but for the < > of a tag and the "](" / "![" of a link or an image.
+MARKDOWN_COPIES = (
+    "`**bold** _it_ ~strike~ ˋcodeˋ # heading ＞ quote - item`",
+    "`[click me]（http://evil.example/x) ！[img]（http://evil.example/i.png)`",
+    "`＜!channel＞ ＜!here＞ ＜@U024BE7LH＞ @all @13800000000`",
+)
+
+
+def _markdown_spans_inert(body: str) -> None:
+    """API text only inside code spans, none of which can open a tag or a link."""
+    outside = _CODE_SPAN.sub("", body)
+    for markup in ("<", ">", "@", "**bold**", "`", "\n> quote", "\n# heading", "\n- item"):
+        assert markup not in outside, markup
+    for span in _CODE_SPAN.findall(body):
+        assert not re.search(r"[<>]|\]\(|!\[", span), span
+    for copied in MARKDOWN_COPIES:
+        assert copied in body, copied
+
+
 def _no_foreign_links(text: str) -> None:
     links = re.findall(r"\]\(([^)]*)\)", text)
     assert links == [CONSOLE]
@@ -119,8 +140,7 @@ def _dingtalk(stack: ExitStack) -> tuple[DingTalkStandIn, Notifier]:
 def _dingtalk_inert(standin: DingTalkStandIn, text: str) -> None:
     _no_foreign_links(text)
     body = text.rsplit("\n\n", 1)[0]  # the configured mention is the last paragraph
-    for markup in ("<", ">", "@", "**bold**", "`", "\n> quote", "\n# heading", "\n- item"):
-        assert markup not in body, markup
+    _markdown_spans_inert(body)
     assert standin.messages()[0]["at"]["atMobiles"] == ["13800000000"]  # only configured ones
 
 
@@ -152,7 +172,10 @@ def _slack_inert(standin: SlackStandIn, text: str) -> None:
     assert "&lt;!channel&gt; &lt;!here&gt; &lt;@U024BE7LH&gt;" in text
     assert "<!channel>" not in standin.delivered()[0].text
     assert "<@U024BE7LH>" not in standin.delivered()[0].text
-    assert "**bold**" not in text
+    # In a code span Slack formats nothing and shows the entities as & < >: a reader copies
+    # the original (but for the backtick, which no span can hold).
+    assert "`**bold** _it_ ~strike~ ˋcodeˋ # heading &gt; quote - item`" in text
+    assert "**bold**" not in _CODE_SPAN.sub("", text)
     blocks = standin.delivered()[0].json["blocks"]
     assert all(b["text"]["verbatim"] is True for b in blocks if b["type"] == "section")
 
@@ -166,8 +189,7 @@ def _wecom(stack: ExitStack) -> tuple[WeComStandIn, Notifier]:
 def _wecom_inert(standin: WeComStandIn, text: str) -> None:
     _no_foreign_links(text)
     bare = re.sub(r'<font color="(info|comment|warning)">|</font>', "", text)
-    for markup in ("<", ">", "@", "**bold**", "`", "\n> quote", "\n# heading"):
-        assert markup not in bare, markup
+    _markdown_spans_inert(bare)
 
 
 # -- Feishu -------------------------------------------------------------------------------------
@@ -408,11 +430,13 @@ def test_500_failures_fit_the_limit_with_totals_right(channel):
     assert (result.delivered, result.attempts, result.messages) == (True, 1, 1)
     assert row.fits(standin)
     [text] = row.texts(standin)
-    shown = set(TASK_ID.findall(text))
+    # The causes' example ids aside:
+    details = factories.task_lines(text)
+    shown = set(TASK_ID.findall(details))
     assert 0 < len(shown) < 500
     assert row.omitted(text) == 500 - len(shown)
     assert row.totals in text
-    assert "FIRING: 500 failed tasks in 1 shipper" in row.headline(standin)
+    assert "[shipper-alert] FIRING: proj-a/nginx/oss-archive" in row.headline(standin)
 
 
 def test_hostile_task_text_arrives_inert(channel):
@@ -471,3 +495,33 @@ def test_a_failing_channel_leaves_the_others_alone(channel):
         assert len(other.delivered()) == 1
         assert "task-00001" in other.delivered()[0].text
     assert row.texts(standin) == []
+
+
+CAUSE_CODES = ("UnAuthorized", "InvalidOssBucket", "NoSuchPartition", "InternalServerError")
+TABLE = "table=shop_dw.nginx_access"
+
+
+def test_every_cause_comes_before_the_first_task_id_with_its_exact_count(channel):
+    row, standin, notifier = channel
+    failures = [
+        factories.failed(f"task-{i:05d}", f"write to {TABLE} failed", CAUSE_CODES[i % 4], i % 290)
+        for i in range(400)
+    ]
+    [result], _ = deliver(notifier, report=factories.report(factories.shipper(failures=failures)))
+    assert (result.delivered, result.messages) == (True, 1)
+    assert row.fits(standin)
+    [text] = row.texts(standin)
+    if row.name == "webhook":  # a document: the causes are a field of their own
+        causes = json.loads(text)["causes"]
+        assert sorted((c["key"], c["count"]) for c in causes) == sorted(
+            (code, 100) for code in CAUSE_CODES
+        )
+        assert all(len(c["exampleTaskIds"]) == 3 for c in causes)
+    else:
+        first_task = TASK_ID.search(text).start()
+        for code in CAUSE_CODES:
+            cause = re.search(rf"100×\**\s`?{code}`? on ", text)
+            assert cause is not None, code
+            assert cause.start() < first_task, code
+    # What a reader copies from the message is the table name itself.
+    assert TABLE in text

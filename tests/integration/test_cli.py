@@ -77,7 +77,9 @@ def test_check_dry_run_prints_the_summary_and_the_message(env):
     assert code == 0
     assert "proj-a/logs/bad: 1 failed, 0 succeeded, 0 running  BREACHED" in out
     assert "proj-a/logs/good: 0 failed, 1 succeeded, 0 running" in out
-    assert "--- text: [shipper-alert] FIRING: 1 failed task in 1 shipper" in out
+    assert (
+        "--- text: [shipper-alert] FIRING: proj-a/logs/bad — 1 failed task · UnAuthorized ×1" in out
+    )
     assert "f-1" in out
     assert out.rstrip().endswith("ok: true")
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email
 import io
+from email import policy
 
 from shipper_alert_dev.demo import (
     SCENARIO,
@@ -44,7 +46,10 @@ def test_the_demo_checks_show_failing_stuck_stalled_resolved_and_healthy_shipper
     for entry in (e for r in results for e in r["exports"]):
         exports.setdefault(entry["job"], []).append(entry)
     assert not any(e["breached"] for e in exports["export-nginx-oss"])
-    assert [e["notRunning"] is not None for e in exports["export-app-oss"]].count(True) == 1
+    # Its first notice once; a dry run writes no ledger, so each check's message (FIRING
+    # again) says it is still stopped, as a reminder.
+    stopped = [e["notRunning"] for e in exports["export-app-oss"]]
+    assert [s is not None and not s["reminder"] for s in stopped].count(True) == 1
     assert all(e["connectorErrors"] for e in exports["export-audit-odps"])
     text = out.getvalue()
     for marker in ("BREACHED:", "STUCK:", "STALLED:", "AUTO_RETRY: would retry", "Asia/Shanghai"):
@@ -68,6 +73,7 @@ def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp
                 credential.access_key_secret,
                 standins,
                 out=out,
+                output=tmp_path / "demo-output",
             )
         finally:
             for standin in standins.values():
@@ -86,11 +92,23 @@ def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp
         "--- WeCom received (markdown)",
         "--- Feishu received (post, signed at",
         "--- webhook received (JSON",
-        "--- SMTP received (to oncall@example.com: [shipper-alert] FIRING:",
+        "--- SMTP received (to oncall@example.com: [shipper-alert-demo (cn-hangzhou)] FIRING:",
         "--- SMTP received (text/html part",
     ):
         assert heading in text
-    assert "oss-archive-unauth" in text
+    folder = tmp_path / "demo-output"
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == [
+        "dingtalk-1.md", "email-1.eml", "email-1.html", "feishu-1.json", "slack-1.json",
+        "webhook-1.json", "wecom-1.md",
+    ]  # fmt: skip
+    for name in files:
+        assert f"{folder / name}" in text  # the demo says where each one is
+        assert "oss-archive-unauth" in (folder / name).read_text("utf-8"), name
+    eml = email.message_from_bytes((folder / "email-1.eml").read_bytes(), policy=policy.default)
+    assert eml.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n") == (
+        folder / "email-1.html"
+    ).read_text("utf-8")
 
 
 def test_the_demo_episode_fires_digests_and_resolves(tmp_path, monkeypatch):
@@ -103,10 +121,11 @@ def test_the_demo_episode_fires_digests_and_resolves(tmp_path, monkeypatch):
     finally:
         for standin in standins.values():
             standin.stop()
+    label, target = "[shipper-alert-demo (cn-hangzhou)]", "shop-prod/orders/to-oss-episode"
     assert titles == [
-        "shipper-alert FIRING: 1 failed task in 1 shipper",
-        "shipper-alert STILL FAILING: 12 failed tasks in 1 shipper",
-        "shipper-alert RESOLVED: 11 failed tasks in 1 shipper, 1 resolved",
+        f"{label} FIRING: {target} — 1 failed task · UnAuthorized ×1",
+        f"{label} STILL FAILING: {target} — 12 failed tasks · UnAuthorized ×12",
+        f"{label} RESOLVED: {target} — 11 failed tasks · UnAuthorized ×11",
     ]
 
 

@@ -176,7 +176,10 @@ def test_dry_run_reports_the_latest_window(check, sim, sim_clock):
     assert result["notifications"] == []
     (message,) = result["messages"]
     assert message["channel"] == "text"
-    assert message["title"] == "[shipper-alert] FIRING: 3 failed tasks in 1 shipper"
+    assert message["title"] == (
+        "[shipper-alert (cn-hangzhou)] FIRING: proj-a/logs/to-oss — 3 failed tasks · "
+        "UnAuthorized ×2, InvalidOssBucket ×1"
+    )
     for text in (
         "f-1",
         "f-2",

@@ -38,6 +38,10 @@ SCENARIO = {
         ),
         job("lossy", metrics=metrics(failed=4)),
         job("behind", metrics=metrics(lags=900)),
+        {
+            **job("failing", metrics=[{"start": "-5m", "count": 300, "state": 2, "error": "no"}]),
+            "logstore": "other",
+        },
         *(
             {"project": PROJECT, "name": f"idle-{i:03d}", "logstore": "other"}
             for i in range(FILLERS)
@@ -86,13 +90,14 @@ def test_each_unhealthy_job_is_reported_once_and_healthy_ones_not(check, sim):
     result = check(EXPORTS=f"{PROJECT}/*")
 
     exports = by_job(result)
-    assert len(exports) == 5 + FILLERS  # every job, across three pages of the OSS view
+    assert len(exports) == 6 + FILLERS  # every job, across three pages of the OSS view
     assert [r.params["offset"] for r in sim.requests_for("ListOSSExports")] == ["0", "100", "200"]
     assert {name for name, e in exports.items() if e["breached"]} == {
         "stopped",
         "broken",
         "lossy",
         "behind",
+        "failing",
     }
     assert exports["stopped"]["notRunning"]["status"] == "STOPPED"
     assert exports["broken"]["connectorErrors"] == [
@@ -113,13 +118,18 @@ def test_each_unhealthy_job_is_reported_once_and_healthy_ones_not(check, sim):
         "failedRows": 0,
         "lag": 0.5,
         "resolved": False,
+        "state": None,  # a manual check reports at once, outside the notification policy
+        "held": 0,
         "error": None,
     }
     assert result["ok"] is True
     # One query per diagnostic logstore and window (this one and the one before), not per job.
     assert len(sim.requests_for("GetLogs")) == 2
     (message,) = result["messages"]
-    assert message["title"] == "[shipper-alert] FIRING: 4 export jobs"
+    assert message["title"].startswith(
+        "[shipper-alert (cn-hangzhou)] FIRING: exp-a/behind and 4 more"
+    )
+    assert "5 export jobs" in message["text"]
     text = message["text"]
     for line in (
         "== exp-a/stopped ==",
@@ -152,7 +162,7 @@ def test_a_job_whose_errors_stop_is_resolved(check, sim_clock):
 
     entry = by_job(result)["broken"]
     assert (entry["breached"], entry["resolved"]) == (False, True)
-    assert result["messages"][0]["title"].startswith("[shipper-alert] RESOLVED")
+    assert result["messages"][0]["title"].startswith("[shipper-alert (cn-hangzhou)] RESOLVED")
 
 
 def test_unreadable_diagnostic_logs_are_a_monitor_error_saying_how_to_enable_them(check):
@@ -198,3 +208,25 @@ def test_a_stopped_job_is_reminded_after_remind_interval(check, sim_clock):
     assert status is not None
     assert status["reminder"] is True
     assert "1x job is STOPPED for 32m (reminder) [JobNotRunning]" in result["messages"][0]["text"]
+
+
+def test_an_export_episode_fires_once_then_digests_on_the_hour(check, sim_clock):
+    """Timer checks, stateless: a job whose connector fails for two hours sends FIRING,
+    then STILL FAILING on the REMIND_INTERVAL grid, not one message per window."""
+    from datetime import datetime, timezone  # noqa: PLC0415
+
+    check(EXPORTS=f"{PROJECT}/failing")  # sets the environment (a manual check)
+    titles = {}
+    for n in range(24):
+        trigger = datetime.fromtimestamp(sim_clock.now() // 300 * 300, timezone.utc)
+        event = json.dumps({"triggerTime": trigger.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        result = json.loads(index.handler(event.encode(), context()))
+        entry = by_job(result)["failing"]
+        titles[n] = (entry["state"], [m["title"] for m in result["messages"]])
+        sim_clock.advance(300)
+    sent = {n: t for n, t in titles.items() if t[1]}
+    assert 2 <= len(sent) <= 3
+    first = min(sent)
+    assert sent[first][0] == "FIRING"
+    assert all(state == "STILL FAILING" for n, (state, _) in sent.items() if n != first)
+    assert all(titles[n] == (None, []) for n in titles if n not in sent and n > first)

@@ -231,7 +231,7 @@ def test_an_unreadable_ledger_falls_back_to_stateless_and_says_so(
         else "the ledger has version 99, expected 1"
     )
     note = f"the ledger {where} cannot be read ({reason}); stateless rules used"
-    assert result["policy"] == {"mode": "stateless", "windows": 26, "note": note}
+    assert result["policy"] == {"mode": "stateless", "windows": 38, "note": note}
     # The message says so too (Slack's mrkdwn escaping aside, the reason is verbatim).
     assert f"cannot be read ({reason}); stateless rules used" in texts(slack)[0]
 

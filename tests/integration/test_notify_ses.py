@@ -3,7 +3,7 @@
 moto (`mock_aws`) answers at botocore's HTTP boundary (its `before-send` hook), after our
 client has serialised and signed the request, and checks what SES checks: a verified
 sender (MessageRejected otherwise), at most 50 recipients, valid addresses
-(channels.md §3.4). moto cannot throttle or fail on demand, so on the boto3 session the
+(docs/vendors.md, "Email"). moto cannot throttle or fail on demand, so on the boto3 session the
 notifier uses, a `Boundary` takes moto's place at that hook and stands in front of it:
 it counts every request, answers the first N itself with SES's documented Query-API
 error body, and hands the others to moto. (Merely adding a handler would not do: botocore
@@ -159,7 +159,10 @@ def test_alert_is_sent_raw_with_every_task_in_both_parts(aws):
     assert sent.destinations == list(TO)
     assert sent.raw_data.encode() == wire_bytes(messages[0].payload)
     message = parsed(sent)
-    assert message["Subject"] == "[shipper-alert] FIRING: 2 failed tasks in 1 shipper"
+    assert message["Subject"] == (
+        "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 2 failed tasks · "
+        "UnAuthorized ×1, NoSuchBucket ×1"
+    )
     assert message["From"] == SENDER
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     for body in (part(message, "plain"), html.unescape(part(message, "html"))):
@@ -181,11 +184,11 @@ def test_500_failures_stay_within_the_cap_with_exact_totals(aws):
     assert MAX_MESSAGE_BYTES - 1000 < size <= MAX_MESSAGE_BYTES  # SES itself takes 10 MB
     message = parsed(sent)
     text, page = part(message, "plain"), html.unescape(part(message, "html"))
-    shown = set(re.findall(r"task-\d{5}", text))
-    assert shown == set(re.findall(r"task-\d{5}", page))
+    shown = set(re.findall(r"task-\d{5}", factories.task_lines(text)))
+    assert shown == set(re.findall(r"task-\d{5}", factories.task_lines(page)))
     assert 0 < len(shown) < 500
     for body in (text, page):
-        assert "FIRING: 500 failed tasks in 1 shipper" in body
+        assert "500 failed tasks in 1 shipper" in body
         assert f"and {500 - len(shown)} more items not shown" in body
 
 

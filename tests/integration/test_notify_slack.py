@@ -59,12 +59,14 @@ def test_alert_with_every_failed_id_and_message_is_delivered(standin, notifier):
     (received,) = standin.delivered()
     assert received.headers["content-type"] == "application/json; charset=utf-8"
     payload = received.json
-    assert payload["text"].startswith("shipper-alert FIRING: 3 failed tasks in 1 shipper")
+    assert payload["text"].startswith(
+        "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 3 failed tasks · "
+    )
     body = sections(payload)
     for task in failures:
         assert f"`{task.id}`" in body
-    assert "*2×* UnAuthorized: role cannot write bucket" in body
-    assert "*1×* NoSuchBucket: the bucket does not exist" in body
+    assert "*2×* `UnAuthorized: role cannot write bucket`" in body
+    assert "*1×* `NoSuchBucket: the bucket does not exist`" in body
 
 
 def test_rate_limited_attempt_is_retried_after_retry_after_and_delivered_once(standin, notifier):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import shipper_alert
 from shipper_alert.budget import Deadline
 from shipper_alert.redact import Secret
 from shipper_alert.sls import signing
@@ -278,6 +279,17 @@ def test_request_headers_and_host_rule(sls_sim: Any, make_client: MakeClient, si
     assert headers["authorization"].startswith(f"LOG {DEFAULT_ACCESS_KEY_ID}:")
     for absent in ("x-acs-security-token", "content-md5", "content-type", "x-log-date"):
         assert absent not in headers
+
+
+def test_default_user_agent_is_the_one_package_version(
+    sls_sim: Any, make_client: MakeClient, sim_clock: SimClock
+):
+    sim = sls_sim(shipper_scenario(count=1))
+    fetch_all(make_client(sim), sim_clock)
+
+    (received,) = sim.received
+    assert received.headers["user-agent"] == f"shipper-alert/{shipper_alert.__version__}"
+    assert received.headers["user-agent"] == shipper_alert.USER_AGENT
 
 
 def test_each_attempt_is_signed_with_a_fresh_date(

@@ -398,3 +398,14 @@ def test_check_workers_defaults_to_8_and_is_validated():
         with pytest.raises(ConfigError) as caught:
             load_settings({**BASE, "CHECK_WORKERS": bad})
         assert caught.value.problems == [f"CHECK_WORKERS: {problem}"]
+
+
+def test_remind_interval_zero_is_read_as_every_window():
+    assert load_settings(dict(BASE, REMIND_INTERVAL="0")).rules.remind_interval == 0
+    assert load_settings(dict(BASE, REMIND_INTERVAL="0s")).rules.remind_interval == 0
+
+
+def test_a_negative_remind_interval_is_an_error_naming_it():
+    found = problems(dict(BASE, REMIND_INTERVAL="-5m"))
+    assert len(found) == 1
+    assert "REMIND_INTERVAL" in str(found[0])

@@ -152,6 +152,21 @@ def test_stall_without_any_task_reminds_on_whole_intervals_since_the_epoch():
     assert stall_in_window(None, Window(10_801, 11_101), rules) is None
 
 
+@pytest.mark.parametrize(
+    ("newest", "expected"),
+    [
+        (10_000 - 600, Stall(9_400, 10_000, False)),  # the first notice
+        (10_299 - 600, Stall(9_699, 10_299, False)),
+        (10_300 - 600, None),  # not stalled yet
+        (9_000 - 600, Stall(8_400, 10_000, True)),  # still stalled: this window too
+        (None, Stall(None, 10_000, True)),
+    ],
+)
+def test_remind_interval_zero_reports_a_stall_in_every_window_it_lasts(newest, expected):
+    rules = Rules(stall_timeout=600, remind_interval=0)
+    assert stall_in_window(newest, W, rules) == expected
+
+
 def test_no_stall_timeout_no_stall():
     assert stall_in_window(0, W, Rules()) is None
 

@@ -78,11 +78,10 @@ def test_the_message_counts_what_failed_again_after_a_retry():
     }
     doc = Document(1, END - 300, {str(REF): TargetRecord({"t-1": END - 900, "t-9": END - 900})})
     run = PolicyRun(Plan(LEDGER, (WINDOW,), doc), load_settings(environ))
-    run.apply([report_for([fail("t-1", END - 100), fail("t-9", END - 90), fail("t-2", END - 50)])])
-    assert run.notes == (
-        "proj-a/logs/to-oss: 2 tasks notified before failed again after an SLS retry "
-        "(not repeated here)",
+    (shown,) = run.apply(
+        [report_for([fail("t-1", END - 100), fail("t-9", END - 90), fail("t-2", END - 50)])]
     )
+    assert (shown.refailed, [t.id for t in shown.failed_tasks]) == (2, ["t-2"])
 
 
 def test_a_missed_failure_is_not_owed_when_one_failure_does_not_breach():
@@ -116,3 +115,35 @@ def test_stuck_findings_carry_the_task_and_the_result_its_id():
     assert [t.id for t in carried.stuck_tasks] == ["r-1"]
     assert carried.to_json()["stuckTaskIds"] == ["r-1"]
     assert updates[str(REF)].notified == {"stuck:r-1": END}
+
+
+def test_a_stateless_digest_carries_again_what_the_replay_believes_went_out_earlier():
+    """An earlier check may have missed a failure (an SLS retry was running then); the
+    replay cannot know, so the next stateless message carries what is still visible."""
+    hour = 3600 * (END // 3600 + 1)  # a grid instant; the checked window holds it
+    window = Window(hour - 120, hour + 180)
+    windows = windows_between(window.end - 25 * 300, window)
+    early, late = windows[2], windows[-1]
+    tasks = [fail("t-early", early.start + 10), fail("t-late", late.start + 10, "ConfigNotExist")]
+    tasks += [fail(f"t-{w.end}", w.start + 20) for w in windows[3:-1]]
+    (carried,), _ = apply_policy([report_for(tasks, windows)], RULES, None)
+    ids = [t.id for t in carried.failed_tasks]
+    assert carried.state == "STILL FAILING"
+    assert "t-early" in ids, ids  # its FIRING was the second window of the replay
+    assert "t-late" in ids
+    assert len(ids) == len(set(ids)) == len(tasks)
+
+
+def test_a_replayed_stuck_task_alone_opens_no_stateless_episode():
+    """A task running now that was due as stuck two windows ago may be an SLS retry of a
+    failure its own check saw failed: replayed, it does not invent a FIRING/RESOLVED."""
+    rules = Rules(running_timeout=3600)
+    windows = windows_between(END - 600, WINDOW)
+    recorder = HistoryRecorder(windows, rules)
+    recorder.add([Task("r-1", "running", "", windows[0].start + 10 - 3600, 0)])
+    history = recorder.result()
+    assert history.windows[0].observation().trouble
+    assert not history.windows[0].observation(own_check=False).trouble
+    report = ShipperReport(ref=REF, history=history)
+    (carried,), _ = apply_policy([report], rules, None)
+    assert carried.state is None

@@ -40,7 +40,7 @@ def build(report: Report, **options) -> list:
     return notifier(**options).build(report, Renderer(None, report.timezone))
 
 
-# -- signing (channels.md §1.4) -----------------------------------------------------------
+# -- signing (https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages) -----------------------------------------------------------
 @pytest.mark.parametrize(
     ("secret", "timestamp", "expected"),
     [
@@ -98,7 +98,8 @@ def test_a_resolved_only_message_mentions_nobody() -> None:
     [message] = build(report, mobiles=("13800000000",), at_all=True)
     assert message.payload["at"] == {"atMobiles": [], "isAtAll": False}
     assert "@" not in message.text
-    assert message.title == "[shipper-alert] RESOLVED: 1 shipper back to normal"
+    assert message.title == "[shipper-alert] RESOLVED: proj-a/nginx/oss-archive"
+    assert "1 shipper back to normal" in message.text
 
 
 @pytest.mark.parametrize(
@@ -133,25 +134,29 @@ def test_text_mirrors_the_plain_text_content() -> None:
     )
     [message] = build(report)
     text = message.text
-    assert text.startswith(
-        "### shipper-alert FIRING: 2 failed tasks in 1 shipper, 1 stuck task, "
-        "1 stalled shipper, 1 shipper unreadable, 1 resolved"
+    assert text.startswith("### [shipper-alert] FIRING: proj-a/nginx/oss-archive and 3 more\n")
+    assert message.title == (
+        "[shipper-alert] FIRING: proj-a/nginx/oss-archive and 3 more — 2 failed tasks, "
+        "1 stuck task, 1 stalled shipper, 1 unreadable target · UnAuthorized ×2"
     )
-    assert "**Window** 2026-11-28 15:59:00 to 16:04:00 Asia/Shanghai" in text
-    assert "**2×** denied" in text
-    assert "- task-1 created 15:57:10, failed 15:59:10" in text
+    assert (
+        "**Window** 2026-11-28 15:59:00 to 16:04:00 Asia/Shanghai · 2 failed tasks in 1 shipper, "
+        "1 stuck task, 1 stalled shipper, 1 shipper unreadable, 1 resolved"
+    ) in text
+    assert "**2×** `denied` (code `UnAuthorized`)" in text
+    assert "- `task-1` created 15:57:10, failed 15:59:10" in text
     assert "**STUCK**: 1 task still running" in text
-    assert "- stuck-1 created 14:59:05, running over 1h" in text
+    assert "- `stuck-1` created 14:59:05, running over 1h" in text
     assert "AUTO_RETRY: retry requested for 2 tasks" in text
     assert (
-        "**MONITOR ERROR**: cannot read this shipper: Unauthorized: no role (request id req-9)"
+        "**MONITOR ERROR**: cannot read this shipper: `Unauthorized`: `no role` (request id `req-9`)"
         in text
     )
     assert "**STALLED**: no new task since 2026-11-28 13:59:00 (reminder)" in text
     assert "**RESOLVED**: the previous window breached" in text
     assert text.count("[SLS console](https://sls.console.aliyun.com/") == 4
     # most urgent first: breach, monitor error, stall, resolved
-    order = [text.index(f"#### {p}/") for p in ("proj-a", "proj-b", "proj-c", "proj-d")]
+    order = [text.index(f"#### `{p}/") for p in ("proj-a", "proj-b", "proj-c", "proj-d")]
     assert order == sorted(order)
 
 
@@ -166,7 +171,7 @@ def test_build_is_pure_and_repeatable() -> None:
     assert build(report) == build(report)
 
 
-# -- size (channels.md §1.6) -----------------------------------------------------------------
+# -- size (docs/vendors.md, "DingTalk") -----------------------------------------------------------------
 def cjk_report(shippers: int, failures: int) -> Report:
     return factories.report(
         *(
@@ -198,12 +203,12 @@ def test_findings_too_many_for_one_message_are_split_and_only_the_first_mentions
     total = len(messages)
     for number, message in enumerate(messages, start=1):
         assert len(encode_body(message.payload)) <= dingtalk.MAX_BODY_BYTES
-        assert f"(part {number}/{total})" in message.text
-        assert message.title.endswith(f"({number}/{total})")
-        assert "FIRING: 500 failed tasks in 100 shippers" in message.text
+        assert f"· part {number} of {total}\n" in message.text
+        assert message.title.endswith(f" · part {number} of {total}")
+        assert "500 failed tasks in 100 shippers" in message.text
     assert messages[0].payload["at"]["atMobiles"] == ["13800000000"]
     assert all(m.payload["at"] == {"atMobiles": [], "isAtAll": False} for m in messages[1:])
-    shown = {p for m in messages for p in re.findall(r"#### (proj-\d\d)/", m.text)}
+    shown = {p for m in messages for p in re.findall(r"#### `(proj-\d\d)/", m.text)}
     assert len(shown) == 100  # every shipper is in one of the parts
 
 
@@ -211,7 +216,7 @@ def test_long_api_messages_are_shortened_not_dropped() -> None:
     report = factories.report(factories.shipper(failures=[factories.failed("t", "错" * 5000)]))
     [message] = build(report)
     assert "错" * 499 + "…" in message.text
-    assert "- t created" in message.text
+    assert "- `t` created" in message.text
 
 
 def test_api_text_is_neutralised_everywhere_it_appears() -> None:
@@ -229,13 +234,18 @@ def test_api_text_is_neutralised_everywhere_it_appears() -> None:
     text = message.text
     assert "](http://evil" not in text
     assert "<" not in text
-    assert "@" not in text
-    assert "**b**" not in text
-    # task id, message, code, stuck id, error code, message and request id, retry error
-    assert text.count("［x］（http://evil）") == 8
+    outside_spans = re.sub(r"`[^`]*`", "", text)
+    assert "@" not in outside_spans
+    assert "**b**" not in outside_spans
+    assert "evil" not in outside_spans
+    # What a reader copies: the original but for the characters of a tag or a link. Task
+    # id, message, code, stuck id, error code, message and request id, retry error, and
+    # in the causes: the key (listed and with its example), the example id.
+    assert text.count("`[x]（http://evil) ＜font＞@all＜/font＞ **b**`") == 8
+    assert text.count("`id-[x]（http://evil) ＜font＞@all＜/font＞ **b**`") == 2
 
 
-# -- classification (channels.md §1.5, §8) ------------------------------------------------------
+# -- classification (docs/vendors.md, "DingTalk") ------------------------------------------------------
 @pytest.mark.parametrize(
     ("reply", "retryable", "retry_after", "says"),
     [

@@ -1,6 +1,6 @@
-"""Feishu/Lark: signing (with the vector of channels.md §5.2), the post payload, the
+"""Feishu/Lark: signing (with the vector of https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot), the post payload, the
 20,000-byte body limit measured with the signature fields, literal API text, and the
-classification of Feishu's reply codes (§5.4, §8)."""
+classification of Feishu's reply codes (docs/vendors.md, "Feishu / Lark")."""
 
 from __future__ import annotations
 
@@ -64,8 +64,11 @@ def test_normal_alert_is_a_post_with_every_task():
     assert post_problem(payload) is None
     assert payload["msg_type"] == "post"
     post = payload["content"]["post"]["zh_cn"]
-    assert post["title"] == "shipper-alert FIRING: 2 failed tasks in 1 shipper"
-    heading = post["content"][1]
+    assert post["title"] == (
+        "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 2 failed tasks · "
+        "UnAuthorized ×1, NoSuchBucket ×1"
+    )
+    [heading] = [p for p in post["content"] if p[0].get("style") == ["bold"]]
     assert heading == [
         {"tag": "text", "text": "proj-a/nginx/oss-archive", "style": ["bold"]},
         {"tag": "text", "text": "  "},
@@ -76,7 +79,9 @@ def test_normal_alert_is_a_post_with_every_task():
         },
     ]
     text = "\n".join(lines(payload))
-    assert "Window: 2026-11-28 07:59:00 to 08:04:00 UTC" in text
+    assert "Window: 2026-11-28 07:59:00 to 08:04:00 UTC · 2 failed tasks in 1 shipper" in text
+    # The causes first, then the details.
+    assert text.index("- 1× UnAuthorized on proj-a/nginx/oss-archive ×1. ") < text.index("task-")
     assert "1× UnAuthorized: role cannot write bucket [UnAuthorized]" in text
     assert "1× NoSuchBucket [NoSuchBucket]" in text
     for task in failures:
@@ -99,7 +104,8 @@ def test_500_failures_fit_20000_bytes_with_the_signature_fields(secret):
     assert size <= MAX_BODY_BYTES
     assert size > MAX_BODY_BYTES - 200  # the budget is used
     text = "\n".join(lines(message.payload))
-    shown = set(TASK_ID.findall(text))
+    details = factories.task_lines(text)  # the causes' examples
+    shown = set(TASK_ID.findall(details))
     assert 0 < len(shown) < 500
     assert f"and {500 - len(shown)} more not shown (the counts above are complete)" in text
     assert "BREACHED: 500 failed, 5 succeeded, 1 running" in text

@@ -1,4 +1,5 @@
-"""Slack payload building: Block Kit shape, the limits of channels.md §2.5, and escaping.
+"""Slack payload building: Block Kit shape, the limits of
+https://docs.slack.dev/reference/block-kit/blocks, and escaping.
 
 Limits are checked with the stand-in's own validator and measure
 (`shipper_alert_dev.standins.slack`), so "fits" means what the stand-in would accept.
@@ -101,16 +102,19 @@ def test_normal_alert_has_header_fallback_and_every_task():
     header = payload["blocks"][0]
     assert header == {
         "type": "header",
-        "text": {"type": "plain_text", "text": "FIRING: 3 failed tasks in 1 shipper"},
+        "text": {"type": "plain_text", "text": "[shipper-alert] FIRING: proj-a/nginx/oss-archive"},
     }
-    # The notification text: headline and window.
-    assert payload["text"].startswith("shipper-alert FIRING: 3 failed tasks in 1 shipper")
+    # The notification text: the push line (title, counts, causes) and window.
+    assert payload["text"].startswith(
+        "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 3 failed tasks · "
+        "UnAuthorized ×2, NoSuchBucket ×1 | "
+    )
     assert "2026-11-28 07:59:00 to 08:04:00 UTC" in payload["text"]
     body = "\n".join(section_texts(payload))
     for task in failures:
         assert f"`{task.id}`" in body
-    assert "*2×* UnAuthorized: role cannot write bucket `UnAuthorized`" in body
-    assert "*1×* NoSuchBucket `NoSuchBucket`" in body
+    assert "*2×* `UnAuthorized: role cannot write bucket` `UnAuthorized`" in body
+    assert "*1×* `NoSuchBucket` `NoSuchBucket`" in body
     assert "*BREACHED*: 3 failed, 5 succeeded, 1 running (failure ratio 37.5%)" in body
     assert CONSOLE_LINK.search(body)
     assert "not shown" not in body
@@ -124,13 +128,15 @@ def test_500_failures_fit_and_say_exactly_how_many_are_left_out():
     # Close to the self-imposed total: the budget is used, not wasted.
     assert measure(payload).blocks_chars > MAX_BLOCKS_JSON_CHARS - 200
     body = "\n".join(section_texts(payload))
-    shown = set(TASK_ID.findall(body))
+    # The causes' example ids aside, the task lines:
+    details = factories.task_lines(body)
+    shown = set(TASK_ID.findall(details))
     assert 0 < len(shown) < 500
     assert f"*and {500 - len(shown)} more not shown*" in body
     assert "*BREACHED*: 500 failed, 5 succeeded, 1 running" in body
-    assert payload["blocks"][0]["text"]["text"] == "FIRING: 500 failed tasks in 1 shipper"
+    assert "*500×* `UnAuthorized` on `proj-a/nginx/oss-archive` ×500" in body
     # Per group: shown + "and N more with this message" adds up to the group's count.
-    groups = re.findall(r"\*(\d+)×\* (.*?)(?=\n\*\d+×\*|\Z)", body, re.S)
+    groups = re.findall(r"^\*(\d+)×\* (.*?)(?=\n\*\d+×\*|\Z)", details, re.S | re.M)
     assert [int(count) for count, _ in groups] == [167, 167, 166]
     for count, rest in groups:
         listed = len(TASK_ID.findall(rest))
@@ -157,8 +163,11 @@ def test_hostile_messages_are_inert_in_mrkdwn():
     assert "&lt;!channel&gt;" in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "&amp;amp; &amp; &lt; &gt;" in body
-    for emphasis in ("**bold**", "_it_", "~strike~", "`code`"):
-        assert emphasis not in body
+    # API text is in code spans, where Slack formats nothing; what a reader copies:
+    assert "`**bold** _it_ ~strike~ ˋcodeˋ # heading &gt; quote - item`" in body
+    outside_spans = re.sub(r"`[^`]*`", "", body)
+    for emphasis in ("**bold**", "_it_", "~strike~", "channel", "script"):
+        assert emphasis not in outside_spans
     # Line breaks in API text cannot forge lines: the heading/quote text stays on its line.
     assert re.search(r"# heading &gt; quote - item", body)
     # The 4 KB CJK message is shown, cut visibly at 500 characters.
@@ -197,9 +206,11 @@ def test_too_many_shippers_for_50_blocks_are_split_into_parts():
     for index, message in enumerate(messages, start=1):
         assert_fits(message.payload)
         header = message.payload["blocks"][0]["text"]["text"]
-        assert header.endswith(f"({index}/{len(messages)})")
+        assert header.endswith(f" · part {index} of {len(messages)}")
         # Totals stay the whole check's in every part.
-        assert header.startswith("FIRING: 70 failed tasks in 70 shippers")
+        assert header.startswith("[shipper-alert] FIRING: proj-000/logs/oss and 69 more")
+        context = message.payload["blocks"][1]["elements"][0]["text"]
+        assert "70 failed tasks in 70 shippers" in context
         seen += re.findall(r"\*(proj-\d{3})/logs/oss\*", "\n".join(section_texts(message.payload)))
     assert sorted(seen) == [f"proj-{i:03d}" for i in range(70)]
 

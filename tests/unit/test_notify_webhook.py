@@ -152,7 +152,10 @@ def test_document_carries_the_findings():
     assert first["alertTimeIso"] == "2026-11-28T07:59:10Z"
     assert [t["id"] for t in alert["stuckTasks"]] == ["s1"]
     assert alert["consoleUrl"].endswith("/project/proj-a/logsearch/nginx")
-    assert document["title"] == "[shipper-alert] FIRING: 2 failed tasks in 1 shipper, 1 stuck task"
+    assert document["title"] == (
+        "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 2 failed tasks, 1 stuck task · "
+        "UnAuthorized ×2"
+    )
 
 
 def test_api_text_arrives_unchanged():

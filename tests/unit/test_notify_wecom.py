@@ -39,7 +39,9 @@ def test_payload_is_markdown_content() -> None:
     report = factories.report(factories.shipper(failures=[factories.failed("task-1")]))
     [message] = build(report)
     assert message.payload == {"msgtype": "markdown", "markdown": {"content": message.text}}
-    assert message.title == "[shipper-alert] FIRING: 1 failed task in 1 shipper"
+    assert message.title == (
+        "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 1 failed task · UnAuthorized ×1"
+    )
     assert message.channel == "wecom"
 
 
@@ -47,11 +49,13 @@ def test_mobiles_get_a_text_message_after_the_alert() -> None:
     report = factories.report(factories.shipper(failures=[factories.failed("task-1")]))
     alert, mention = build(report, mobiles=("13800000000", "13800000000", "@all"))
     assert alert.payload["msgtype"] == "markdown"
-    assert "@" not in alert.text  # markdown cannot mention by mobile (channels.md §4.2)
+    assert (
+        "@" not in alert.text
+    )  # markdown cannot mention by mobile (https://developer.work.weixin.qq.com/document/path/91770)
     assert mention.payload == {
         "msgtype": "text",
         "text": {
-            "content": "shipper-alert FIRING: 1 failed task in 1 shipper: see the alert above.",
+            "content": "[shipper-alert] FIRING: proj-a/nginx/oss-archive: see the alert above.",
             "mentioned_mobile_list": ["13800000000", "@all"],
         },
     }
@@ -62,8 +66,9 @@ def test_a_resolved_only_message_mentions_nobody() -> None:
     [message] = build(report, mobiles=("13800000000",))
     assert message.payload["msgtype"] == "markdown"
     assert message.text.startswith(
-        '## shipper-alert <font color="info">RESOLVED: 1 shipper back to normal</font>'
+        '## <font color="info">[shipper-alert] RESOLVED: proj-a/nginx/oss-archive</font>\n'
     )
+    assert "1 shipper back to normal" in message.text
 
 
 def test_content_mirrors_the_plain_text_content() -> None:
@@ -83,14 +88,21 @@ def test_content_mirrors_the_plain_text_content() -> None:
     [message] = build(report)
     text = message.text
     assert text.startswith(
-        '## shipper-alert <font color="warning">FIRING: 2 failed tasks in 1 shipper, '
-        "1 stuck task, 1 stalled shipper, 1 shipper unreadable, 1 resolved</font>"
+        '## <font color="warning">[shipper-alert] FIRING: proj-a/nginx/oss-archive and 3 more'
+        "</font>\n"
     )
-    assert "Window 2026-11-28 15:59:00 to 16:04:00 Asia/Shanghai" in text
-    assert "**2×** denied (code UnAuthorized)\n- task-1 created 15:57:10, failed 15:59:10\n" in text
-    assert "STUCK</font>: 1 task still running\n- stuck-1 created 14:59:05, running over 1h" in text
-    assert 'AUTO_RETRY: retry of 2 tasks <font color="warning">FAILED</font>: Forbidden' in text
-    assert "cannot read this shipper: Unauthorized: no role (request id req-9)" in text
+    assert (
+        "Window 2026-11-28 15:59:00 to 16:04:00 Asia/Shanghai · 2 failed tasks in 1 shipper, "
+        "1 stuck task, 1 stalled shipper, 1 shipper unreadable, 1 resolved</font>"
+    ) in text
+    assert (
+        "**2×** `denied` (code `UnAuthorized`)\n- `task-1` created 15:57:10, failed 15:59:10\n"
+    ) in text
+    assert (
+        "STUCK</font>: 1 task still running\n- `stuck-1` created 14:59:05, running over 1h" in text
+    )
+    assert 'AUTO_RETRY: retry of 2 tasks <font color="warning">FAILED</font>: `Forbidden`' in text
+    assert "cannot read this shipper: `Unauthorized`: `no role` (request id `req-9`)" in text
     assert "STALLED</font>: no task at all in the last 47 hours" in text
     assert '<font color="info">RESOLVED</font>: the previous window breached' in text
     assert text.count("[SLS console](https://sls.console.aliyun.com/") == 4
@@ -111,7 +123,8 @@ def test_build_is_pure_and_repeatable() -> None:
 def test_content_is_measured_in_utf8_bytes() -> None:
     failures = [factories.failed(f"t-{i:04d}", f"无法写入{i % 9}" * 20) for i in range(300)]
     [message] = build(factories.report(factories.shipper(failures=failures)))
-    assert 4000 < content_bytes(message) <= wecom.MAX_MARKDOWN_BYTES
+    # Used to within one group line (about 250 bytes here) of the limit:
+    assert 3800 < content_bytes(message) <= wecom.MAX_MARKDOWN_BYTES
     assert len(message.text) < 3000  # characters would have let far too much through
 
 
@@ -128,8 +141,8 @@ def test_findings_too_many_for_one_message_are_split() -> None:
     assert mention.payload["msgtype"] == "text"
     for number, message in enumerate(alerts, start=1):
         assert content_bytes(message) <= wecom.MAX_MARKDOWN_BYTES
-        assert f"(part {number}/{len(alerts)})" in message.text
-    shown = {p for m in alerts for p in re.findall(r"### (proj-\d\d)/", m.text)}
+        assert f"· part {number} of {len(alerts)}</font>" in message.text
+    shown = {p for m in alerts for p in re.findall(r"### `(proj-\d\d)/", m.text)}
     assert len(shown) == 40
 
 
@@ -147,16 +160,23 @@ def test_api_text_is_neutralised_everywhere_it_appears() -> None:
     bare = OWN_TAGS.sub("", message.text)
     assert "](http://evil" not in bare
     assert "<" not in bare
-    assert "@" not in bare
-    assert "**b**" not in bare
-    assert bare.count("［x］（http://evil）") == 8
+    outside_spans = re.sub(r"`[^`]*`", "", bare)
+    assert "@" not in outside_spans
+    assert "**b**" not in outside_spans
+    assert "evil" not in outside_spans
+    # What a reader copies: the original but for the characters of a tag or a link (task
+    # id, message, code, stuck id, error code, message and request id, retry error, and in
+    # the causes the key, listed and with its example).
+    copied = '[x]（http://evil) ＜font color="warning"＞x＜/font＞ ＜@zhangsan＞ **b**`'
+    assert bare.count("`" + copied) == 8
+    assert bare.count("`id-" + copied) == 2
 
 
 def test_long_api_messages_are_shortened_not_dropped() -> None:
     report = factories.report(factories.shipper(failures=[factories.failed("t", "错" * 5000)]))
     [message] = build(report)
     assert "错" * 199 + "…" in message.text
-    assert "- t created" in message.text
+    assert "- `t` created" in message.text
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,15 @@ def test_flapping_stays_one_episode_until_clear_for_a_whole_interval():
     assert Counter(k for _, _, keys in messages for k in keys) == Counter(all_keys(pattern))
 
 
+def test_an_episode_whose_grid_windows_happen_to_be_clear_still_sends_a_digest():
+    """In trouble every other window, with each grid window clear: the held findings go
+    out on the first grid window two intervals after the last message, not hours later."""
+    pattern = "A." * 15  # in trouble at even windows; the grid windows 13 and 25 are clear
+    messages, _ = timeline(pattern)
+    assert [(i, state) for i, state, _ in messages] == [(0, FIRING), (25, STILL_FAILING)]
+    assert messages[1][2] == [k for k in all_keys(pattern[:25]) if not k.startswith("A-0-")]
+
+
 def test_resolved_carries_what_is_still_held():
     messages, _ = timeline("AAA" + "." * 12)
     assert messages[-1] == (14, RESOLVED, ["A-1-0", "A-1-1", "A-2-0", "A-2-1"])
@@ -146,7 +155,8 @@ def test_notify_resolved_off_still_delivers_what_was_held(pattern, last):
     ("code", "message", "cause"),
     [
         ("UnAuthorized", "task 123 failed", "code:UnAuthorized"),
-        (None, "bucket 1234 gone, req 5f3a9b2c-11aa-22bb", "message:bucket # gone, req #"),
+        # The one masking of causes.cause_key, which the messages' cause summary uses too.
+        (None, "bucket 1234 gone, req 5f3a9b2c11aa22bb", "message:bucket {n} gone, req {id}"),
         (None, "  InvalidOssBucket ", "message:InvalidOssBucket"),
     ],
 )
@@ -169,8 +179,9 @@ def test_replays_from_different_starts_agree_once_past_the_horizon():
         assert decision.state == sent_at.get(index), index
 
 
-def test_replay_horizon_covers_two_intervals():
-    assert replay_horizon(HOUR, LENGTH) == 25
+def test_replay_horizon_covers_three_intervals():
+    """A digest carries what was held since two intervals before it, at most."""
+    assert replay_horizon(HOUR, LENGTH) == 37
     assert replay_horizon(0, LENGTH) == 1
 
 

@@ -1,34 +1,13 @@
 import time
+from dataclasses import replace
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 import factories
-from shipper_alert.render import Renderer, escape_identifier, escape_markdown, escape_mrkdwn
+from shipper_alert.render import Renderer, escape_markdown, escape_mrkdwn
 from shipper_alert.view import build_view
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "oss-archive-unauth-4",
-        "nginx_access_log",
-        "shop-prod/nginx-access/oss-archive",
-        "5642FC2399248C8F7B0145FD",
-        "a.b:c",
-    ],
-)
-def test_identifiers_stay_copyable(value):
-    assert escape_identifier(value) == value
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["[x](http://evil)", '<at user_id="all">', "@all", "**b**", "_x_", "proj/*/*", "a b", ""],
-)
-def test_anything_else_in_an_identifier_is_escaped_as_markdown(value):
-    assert escape_identifier(value) == escape_markdown(value)
 
 
 def test_markdown_escaping_leaves_no_link_mention_tag_or_emphasis_syntax():
@@ -77,7 +56,10 @@ def test_custom_templates_are_sandboxed(tmp_path):
     renderer = Renderer(tmp_path, timezone.utc)
     view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
     subject = renderer.render("text.subject.j2", view=view)
-    assert subject == "[shipper-alert] FIRING: 1 failed task in 1 shipper"
+    assert (
+        subject
+        == "[shipper-alert] FIRING: proj-a/nginx/oss-archive — 1 failed task · UnAuthorized ×1"
+    )
     assert "SecurityError" in renderer.notes[0]
 
 
@@ -91,6 +73,18 @@ def test_times_are_shown_in_the_alert_timezone():
     )
     text = renderer.render("text.body.j2", view=build_view(report))
     assert "Window: 2026-11-28 15:59:00 to 16:04:00 Asia/Shanghai" in text
+
+
+@pytest.mark.parametrize("template", ["text.body.j2", "dingtalk.text.j2"])
+def test_the_counts_line_says_how_many_failed_again_after_an_sls_retry(template):
+    renderer = Renderer(None, timezone.utc)
+    shipper = factories.shipper(failures=[factories.failed("t-1")])
+    text = renderer.render(
+        template, view=build_view(factories.report(replace(shipper, refailed=2)))
+    )
+    assert "2 tasks notified before failed again after an SLS retry" in text
+    plain = renderer.render(template, view=build_view(factories.report(shipper)))
+    assert "failed again" not in plain
 
 
 RUNAWAY_TEMPLATES = [
@@ -130,7 +124,8 @@ def test_a_runaway_custom_template_falls_back_within_its_budget(
     started = time.monotonic()
     subject = renderer.render("text.subject.j2", view=view)
     assert time.monotonic() - started < 2.0  # the promise: bounded, whatever the template
-    assert subject == "[shipper-alert] FIRING: 1 failed task in 1 shipper"
+    assert subject == Renderer(None, timezone.utc).render("text.subject.j2", view=view)
+    assert subject.startswith("[shipper-alert] FIRING: proj-a/nginx/oss-archive")
     assert len(renderer.notes) == 1
     assert renderer.notes[0].startswith("custom template text.subject.j2 failed (")
     assert reason in renderer.notes[0]

@@ -90,3 +90,27 @@ def test_counts_are_never_wrong_whatever_the_limit(limit):
         if "\nand " in out.text:
             hidden += int(out.text.split("\nand ")[1].split(" more")[0])
     assert shown + hidden == 170  # 150 failed + 20 stuck, over all parts
+
+
+@pytest.mark.parametrize("limit", [300, 2_000, 9_000])
+def test_usage_aims_the_search_and_chooses_exactly_what_bisection_chooses(limit):
+    shippers = [
+        factories.shipper(f"proj-a/l{i:02d}/s", failures=factories.many_failures(60))
+        for i in range(12)
+    ]
+    report = factories.report(*shippers)
+    renders = {"bisect": 0, "aimed": 0}
+
+    def counted(kind):
+        def counting(view):
+            renders[kind] += 1
+            return render(view)
+
+        return counting
+
+    bisected = fit(report, counted("bisect"), size_limit(limit))
+    aimed = fit(
+        report, counted("aimed"), size_limit(limit), lambda out: len(out.text.encode()) / limit
+    )
+    assert [m.text for m in aimed] == [m.text for m in bisected]
+    assert renders["aimed"] < renders["bisect"]

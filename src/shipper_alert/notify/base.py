@@ -85,6 +85,7 @@ def fit(
     report: Report,
     render: Callable[[MessageView], Outgoing],
     fits: Callable[[Outgoing], bool],
+    usage: Callable[[Outgoing], float] | None = None,
 ) -> list[Outgoing]:
     """Render `report` as one message that `fits`, leaving out as little as possible.
 
@@ -95,64 +96,113 @@ def fit(
        holding as many shippers as fit (then filled with task lines again).
     Counts come from the report, so they are right whatever is left out.
 
+    `usage` (the share of the channel's tightest limit a message takes, 1.0 = full) only
+    guides where the search looks next: each step measures the message it rendered and
+    aims at the size that would just fit, so a search takes a few renders instead of one
+    per halving; `fits` alone decides, so what is chosen is exactly what bisection would
+    choose. Without `usage` the search bisects.
+
     Packing for step 4 measures trial renders labelled "part 99 of 99", so `render` must
     make a part no larger when only its number changes: anything a channel adds to one
     part only (mentions on the first, say) must be added in every trial render too.
     """
+    search = _Search(fits, usage)
     full = render(build_view(report))
     if fits(full):
         return [full]
-
-    def largest(upper: int, make: Callable[[int], Outgoing]) -> Outgoing | None:
-        """make(n) for the largest n in [0, upper) whose message fits, or None."""
-        low, high, best = 0, upper - 1, None
-        while low <= high:
-            middle = (low + high) // 2
-            candidate = make(middle)
-            if fits(candidate):
-                best, low = candidate, middle + 1
-            else:
-                high = middle - 1
-        return best
-
     tasks = total_task_lines(report)
-    best = largest(tasks + 1, lambda n: render(build_view(report, Limits(tasks=n))))
+    _, best = search.largest_n(
+        lambda n: render(build_view(report, Limits(tasks=n))), tasks, (tasks, full)
+    )
     if best is not None:
         return [best]
     groups = max_groups(report)
-    best = largest(groups + 1, lambda n: render(build_view(report, Limits(tasks=0, groups=n))))
+    _, best = search.largest_n(
+        lambda n: render(build_view(report, Limits(tasks=0, groups=n))), groups, None
+    )
     if best is not None:
         return [best]
-    return _split(report, render, fits)
+    return _split(report, render, search)
 
 
-def _split(
-    report: Report,
-    render: Callable[[MessageView], Outgoing],
-    fits: Callable[[Outgoing], bool],
-) -> list[Outgoing]:
+class _Search:
+    """The largest n in [0, top] whose message fits, for a `fits` that holds up to some n
+    and fails above it; `usage`, when given, aims each probe (see `fit`)."""
+
+    def __init__(
+        self, fits: Callable[[Outgoing], bool], usage: Callable[[Outgoing], float] | None
+    ) -> None:
+        self.fits = fits
+        self.usage = usage
+
+    def largest_n(
+        self,
+        make: Callable[[int], Outgoing],
+        top: int,
+        known_too_big: tuple[int, Outgoing] | None,
+        smallest: int = 0,
+    ) -> tuple[int, Outgoing | None]:
+        """The largest n in [smallest, top] whose make(n) fits, with that message;
+        (smallest - 1, None) when none fits. `known_too_big`: an n already rendered (and
+        its message) that does not fit.
+        """
+        low, low_out = smallest - 1, None  # the largest n known to fit
+        high, high_out = top + 1, None  # the smallest n known not to fit
+        if known_too_big is not None:
+            high, high_out = known_too_big
+        step = 0
+        while high - low > 1:
+            probe = self._aim(low, low_out, high, high_out, step)
+            step += 1
+            candidate = make(probe)
+            if self.fits(candidate):
+                low, low_out = probe, candidate
+            else:
+                high, high_out = probe, candidate
+        return low, low_out
+
+    def _aim(self, low: int, low_out, high: int, high_out, step: int) -> int:
+        middle = (low + high) // 2  # low < middle < high, as high - low > 1
+        if self.usage is None or step % 3 == 2:  # a halving now and then bounds the worst case
+            return middle
+        if low_out is None:
+            # Nothing known to fit yet: try the smallest first (cheap, and decides whether
+            # anything fits at all).
+            return low + 1
+        if high_out is None:
+            return middle
+        low_use, high_use = self.usage(low_out), self.usage(high_out)
+        if high_use <= low_use:
+            return middle
+        guess = low + int((1.0 - low_use) / (high_use - low_use) * (high - low))
+        return min(max(guess, low + 1), high - 1)
+
+
+def _split(report: Report, render: Callable[[MessageView], Outgoing], search: _Search) -> list:
     summary = Limits(tasks=0, groups=0)
-    # Pack with a two-digit part label so that the real label can only be shorter.
-    parts: list[list] = [[]]
-    for shipper in report.findings:
-        trial = [*parts[-1], shipper]
-        if not parts[-1] or fits(render(build_view(report, summary, tuple(trial), 99, 99))):
-            parts[-1] = trial
-        else:
-            parts.append([shipper])
+    findings = report.findings
+    # Pack with a two-digit part label so that the real label can only be shorter; a
+    # shipper whose summary alone does not fit still gets a part of its own.
+    parts: list[tuple] = []
+    start = 0
+    while start < len(findings):
+        rest = findings[start:]
+
+        def packed(k: int, rest: tuple = rest) -> Outgoing:
+            return render(build_view(report, summary, rest[:k], 99, 99))
+
+        taken, _ = search.largest_n(packed, len(rest), None, smallest=1)
+        taken = max(taken, 1)
+        parts.append(rest[:taken])
+        start += taken
     count = len(parts)
     messages = []
-    for index, members in enumerate(parts, start=1):
-        chosen = tuple(members)
+    for index, chosen in enumerate(parts, start=1):
         tasks = sum(len(s.failed_tasks) + len(s.stuck_tasks) for s in chosen)
-        best = None
-        low, high = 0, tasks
-        while low <= high:
-            middle = (low + high) // 2
-            candidate = render(build_view(report, Limits(tasks=middle), chosen, index, count))
-            if fits(candidate):
-                best, low = candidate, middle + 1
-            else:
-                high = middle - 1
+
+        def filled(n: int, chosen: tuple = chosen, index: int = index) -> Outgoing:
+            return render(build_view(report, Limits(tasks=n), chosen, index, count))
+
+        _, best = search.largest_n(filled, tasks, None)
         messages.append(best or render(build_view(report, summary, chosen, index, count)))
     return messages

@@ -1,15 +1,17 @@
 """The SLS client: signed requests over one pooled session, retries, and paging.
 
-Reference: ../shared/reference/sls-api.md
-- §1 request headers and v1 signature (signed by `shipper_alert.sls.signing`), §1.5 Host rule;
-- §2.1 GetShipperStatus (`size` at most 500), §2.2 RetryShipperTask (at most 10 ids a call,
-  body `json.dumps(list)`), §2.3 ListShipper, §2.5 ListLogStores, §2.6 paging
-  (`offset += count` until `offset >= total` or an empty page);
-- §3 errors (classified in `shipper_alert.sls.errors`);
-- §4 the SDK's retry weaknesses, which this client avoids: it retries connection errors on
-  https as on http, backs off exponentially with full jitter instead of a fixed 1 s, makes
-  at most `max_attempts` attempts, bounds every attempt's timeouts and never sleeps past
-  the invocation's `Deadline`.
+- request headers and v1 signature (`shipper_alert.sls.signing`,
+  https://help.aliyun.com/document_detail/29012.html);
+- GetShipperStatus (`size` at most 500, https://www.alibabacloud.com/help/doc-detail/29027.htm),
+  RetryShipperTask (at most 10 ids a call, body `json.dumps(list)`,
+  https://help.aliyun.com/document_detail/29028.htm), ListShipper, ListLogStores
+  (https://help.aliyun.com/zh/sls/developer-reference/api-sls-2020-12-30-listlogstores) and
+  the SDK's paging (`offset += count` until `offset >= total` or an empty page);
+- errors, classified in `shipper_alert.sls.errors`;
+- the SDK's retry weaknesses (docs/vendors.md, "SLS API"), which this client avoids: it
+  retries connection errors on https as on http, backs off exponentially with full jitter
+  instead of a fixed 1 s, makes at most `max_attempts` attempts, bounds every attempt's
+  timeouts and never sleeps past the invocation's `Deadline`.
 
 Nothing here logs a secret: neither the access key secret, the STS token, nor the
 `Authorization` header (nor, to be safe, the access key id) reaches a log line or an error.
@@ -26,11 +28,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from importlib import metadata
 
 import requests
 
-from shipper_alert import transport
+from shipper_alert import USER_AGENT, transport
 from shipper_alert.budget import Deadline
 from shipper_alert.models import FIELD_ID, TASK_STATUSES
 from shipper_alert.redact import SecretScrubber
@@ -89,14 +90,7 @@ _PROJECT_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")  # one DNS label
 _RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # one path segment
 
 
-def _version() -> str:
-    try:
-        return metadata.version("shipper-alert")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-DEFAULT_USER_AGENT = f"shipper-alert/{_version()}"
+DEFAULT_USER_AGENT = USER_AGENT
 
 
 @dataclass(frozen=True)
@@ -212,7 +206,7 @@ class SlsClient:
         api = API_GET_SHIPPER_STATUS
         _check_names(api, project, logstore, shipper)
         path = f"/logstores/{logstore}/shipper/{shipper}/tasks"
-        # The SDK's parameter order: from, to, status, offset, size (§2.1).
+        # The SDK's parameter order: from, to, status, offset, size.
         fixed = [("from", str(int(start))), ("to", str(int(end))), ("status", status)]
 
         def read(offset: int) -> TaskPage:
@@ -238,7 +232,7 @@ class SlsClient:
     def retry_tasks(
         self, project: str, logstore: str, shipper: str, task_ids: Sequence[str]
     ) -> None:
-        """RetryShipperTask for `task_ids`, in calls of at most 10 ids (§2.2).
+        """RetryShipperTask for `task_ids`, in calls of at most 10 ids.
 
         Calls are made in order; if one fails, its error is raised and the ids of the
         later chunks are not retried.
@@ -253,7 +247,7 @@ class SlsClient:
         _check_names(api, project, logstore, shipper)
         path = f"/logstores/{logstore}/shipper/{shipper}/tasks"
         for first in range(0, len(ids), RETRY_CHUNK):
-            # Default separators, byte-identical to the SDK's body (§1.8 vector C).
+            # Default separators, byte-identical to the SDK's body.
             body = json.dumps(ids[first : first + RETRY_CHUNK]).encode("utf-8")
             self._call(_Request(api, "PUT", project, path, [], body))
 
@@ -409,7 +403,7 @@ class SlsClient:
         raise error_from_http(response.status_code, response.content, request_id, api)
 
     def _signed_headers(self, request: _Request) -> dict[str, str]:
-        """The headers of one attempt, with a fresh Date and a signature over them (§1.4)."""
+        """The headers of one attempt, with a fresh Date and a signature over them."""
         headers = {
             "Host": self.endpoint.host_header(request.project),
             "User-Agent": self._user_agent,

@@ -65,6 +65,11 @@ def body_fits(outgoing: Outgoing) -> bool:
     return len(encode_body(outgoing.payload)) <= MAX_BODY_BYTES
 
 
+def body_usage(outgoing: Outgoing) -> float:
+    """The share of MAX_BODY_BYTES the body takes (guides `fit`'s search)."""
+    return len(encode_body(outgoing.payload)) / MAX_BODY_BYTES
+
+
 # What to tell the operator for each 310000 cause, found in its errmsg.
 _SECURITY_HINTS = (
     (
@@ -174,7 +179,7 @@ class DingTalkNotifier(HttpNotifier):
 
         # Every part is fitted with the mentions, so that taking them off the later parts
         # (one ping per check is enough) can only make those smaller.
-        messages = fit(report, render, body_fits)
+        messages = fit(report, render, body_fits, body_usage)
         first, *rest = messages
         return [first, *(self._outgoing(m.title, self._base_text(m), False) for m in rest)]
 

@@ -22,7 +22,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, getaddresses, parseaddr
 
 from shipper_alert import USER_AGENT
-from shipper_alert.render import one_line
+from shipper_alert.copysafe import one_line
 
 MAX_MESSAGE_BYTES = 64 * 1024
 # CRLF line ends; non-ASCII bodies are quoted-printable or base64, never raw 8-bit.

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, ClassVar
 
+from shipper_alert.copysafe import one_line
 from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
 from shipper_alert.notify.email import smtp
 from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, compose, recipients_of, wire_bytes
@@ -21,7 +22,7 @@ from shipper_alert.notify.email.ses import SES_MAX_RECIPIENTS, SesSender
 from shipper_alert.notify.email.settings import EmailSettings
 from shipper_alert.notify.email.smtp import SMTP_MAX_RECIPIENTS
 from shipper_alert.redact import SecretScrubber
-from shipper_alert.render import Renderer, one_line
+from shipper_alert.render import Renderer
 from shipper_alert.report import Report
 from shipper_alert.view import MessageView
 
@@ -91,11 +92,15 @@ class EmailNotifier(Notifier):
                 )
                 return Outgoing(self.name, subject, text, message)
 
-            messages.extend(fit(report, render, self.fits))
+            messages.extend(fit(report, render, self.fits, self.usage))
         return messages
 
     def fits(self, outgoing: Outgoing) -> bool:
         return len(wire_bytes(outgoing.payload)) <= self.max_message_bytes
+
+    def usage(self, outgoing: Outgoing) -> float:
+        """The share of the message limit it takes (guides `fit`'s search)."""
+        return len(wire_bytes(outgoing.payload)) / self.max_message_bytes
 
     # -- send (one attempt) -----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

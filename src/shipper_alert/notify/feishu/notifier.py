@@ -27,7 +27,7 @@ from shipper_alert.notify.replies import (
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
-from shipper_alert.view import MessageView
+from shipper_alert.view import MessageView, section_key
 
 log = logging.getLogger(__name__)
 
@@ -135,19 +135,31 @@ class FeishuNotifier(HttpNotifier):
     # -- build (pure) ---------------------------------------------------------------------
     def fits(self, outgoing: Outgoing) -> bool:
         """Whether the body, as it will be sent (signature fields included), fits."""
+        return self._sent_bytes(outgoing) <= MAX_BODY_BYTES
+
+    def usage(self, outgoing: Outgoing) -> float:
+        """The share of MAX_BODY_BYTES the body takes (guides `fit`'s search)."""
+        return self._sent_bytes(outgoing) / MAX_BODY_BYTES
+
+    def _sent_bytes(self, outgoing: Outgoing) -> int:
         payload = outgoing.payload
         if self._settings.secret:
             payload = signed(payload, PLACEHOLDER_TIMESTAMP, PLACEHOLDER_SIGN)
-        return len(encode_body(payload)) <= MAX_BODY_BYTES
+        return len(encode_body(payload))
 
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        sections: dict[tuple, str] = {}  # each distinct shipper section rendered once
+
         def render(view: MessageView) -> Outgoing:
             title = renderer.render("feishu.title.j2", view=view)
             intro = renderer.render("feishu.intro.j2", view=view)
             content = paragraphs(intro)
             texts = [title, intro]
             for shipper in view.shippers:
-                text = renderer.render("feishu.shipper.j2", view=view, s=shipper)
+                key = section_key(view, shipper)
+                if key not in sections:
+                    sections[key] = renderer.render("feishu.shipper.j2", view=view, s=shipper)
+                text = sections[key]
                 heading, _, rest = text.partition("\n")
                 content.append(
                     [
@@ -168,7 +180,7 @@ class FeishuNotifier(HttpNotifier):
             body = "\n\n".join(t for t in texts if t)
             return Outgoing(channel=SERVICE, title=title, text=body, payload=payload)
 
-        return fit(report, render, self.fits)
+        return fit(report, render, self.fits, self.usage)
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

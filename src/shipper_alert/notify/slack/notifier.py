@@ -15,7 +15,7 @@ from shipper_alert.notify.http import HttpNotifier, encode_json, excerpt
 from shipper_alert.notify.replies import PERMANENT, Rule
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
-from shipper_alert.view import MessageView
+from shipper_alert.view import MessageView, section_key
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,18 @@ def fits(outgoing: Outgoing) -> bool:
     return blocks_length(blocks) <= MAX_BLOCKS_JSON_CHARS
 
 
+def usage(outgoing: Outgoing) -> float:
+    """The share of the tightest message-wide limit it takes (guides `fit`'s search);
+    section and header lengths are kept by cutting, so they do not grow with the content.
+    """
+    payload = outgoing.payload
+    return max(
+        len(payload["blocks"]) / MAX_BLOCKS,
+        slack_length(payload["text"]) / MAX_TEXT_CHARS,
+        blocks_length(payload["blocks"]) / MAX_BLOCKS_JSON_CHARS,
+    )
+
+
 def _mrkdwn(text: str) -> dict[str, Any]:
     # verbatim: no auto-linking of bare URLs, channel names or @mentions in API text;
     # our own <url|label> link still works.
@@ -154,6 +166,8 @@ class SlackNotifier(HttpNotifier):
 
     # -- build (pure) ---------------------------------------------------------------------
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
+        sections: dict[tuple, str] = {}  # each distinct shipper section rendered once
+
         def render(view: MessageView) -> Outgoing:
             headline = renderer.render("slack.header.j2", view=view)
             fallback = renderer.render("slack.text.j2", view=view)
@@ -171,14 +185,19 @@ class SlackNotifier(HttpNotifier):
                     ],
                 },
             ]
-            texts = []
+            causes = renderer.render("slack.causes.j2", view=view)
+            blocks.extend(_section(chunk) for chunk in split_sections(causes))
+            texts = [causes]
             for shipper in view.shippers:
-                text = renderer.render(
-                    "slack.shipper.j2",
-                    view=view,
-                    s=shipper,
-                    console_url=link_url(shipper.report.console_url),
-                )
+                key = section_key(view, shipper)
+                if key not in sections:
+                    sections[key] = renderer.render(
+                        "slack.shipper.j2",
+                        view=view,
+                        s=shipper,
+                        console_url=link_url(shipper.report.console_url),
+                    )
+                text = sections[key]
                 blocks.append({"type": "divider"})
                 blocks.extend(_section(chunk) for chunk in split_sections(text))
                 texts.append(text)
@@ -191,7 +210,7 @@ class SlackNotifier(HttpNotifier):
             body = "\n\n".join([fallback, *texts])
             return Outgoing(channel=SERVICE, title=headline, text=body, payload=payload)
 
-        return fit(report, render, fits)
+        return fit(report, render, fits, usage)
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from shipper_alert import __version__
+from shipper_alert.headings import CauseLine
 from shipper_alert.notify.base import Outgoing, fit
 from shipper_alert.notify.http import HttpNotifier, encode_json
 from shipper_alert.notify.webhook.settings import WebhookSettings
@@ -165,6 +166,18 @@ def alert(view: ShipperView) -> dict[str, Any]:
     return body
 
 
+def cause(line: CauseLine) -> dict[str, Any]:
+    """One cause of headings.causes_of, as the `causes` of the document."""
+    return {
+        "key": line.key,
+        "count": line.count,
+        "targets": [{"target": target, "count": count} for target, count in line.targets],
+        "hint": line.hint.text if line.hint else None,
+        "hintUrl": line.hint.url if line.hint else None,
+        "exampleTaskIds": list(line.example_ids),
+    }
+
+
 def payload(view: MessageView, title: str, notes: list[str]) -> dict[str, Any]:
     """The document of docs/webhook.md for one message."""
     report = view.report
@@ -205,6 +218,7 @@ def payload(view: MessageView, title: str, notes: list[str]) -> dict[str, Any]:
         "truncatedAlerts": len(report.findings) - len(view.shippers),
         "truncatedTasks": view.hidden_items,
         "alerts": [alert(shipper) for shipper in view.shippers],
+        "causes": [cause(c) for c in view.causes.shown],
         "notes": notes,
     }
 
@@ -228,6 +242,10 @@ class WebhookNotifier(HttpNotifier):
     def fits(self, outgoing: Outgoing) -> bool:
         return len(encode_body(outgoing.payload)) <= self.max_body_bytes
 
+    def usage(self, outgoing: Outgoing) -> float:
+        """The share of the body limit the document takes (guides `fit`'s search)."""
+        return len(encode_body(outgoing.payload)) / self.max_body_bytes
+
     # -- build (pure) ---------------------------------------------------------------------
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
         def render(view: MessageView) -> Outgoing:
@@ -237,7 +255,7 @@ class WebhookNotifier(HttpNotifier):
             text = json.dumps(document, ensure_ascii=False, indent=2)
             return Outgoing(channel=SERVICE, title=title, text=text, payload=document)
 
-        return fit(report, render, self.fits)
+        return fit(report, render, self.fits, self.usage)
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

@@ -56,6 +56,11 @@ def markdown_fits(outgoing: Outgoing) -> bool:
     return content_bytes(outgoing) <= MAX_MARKDOWN_BYTES
 
 
+def markdown_usage(outgoing: Outgoing) -> float:
+    """The share of MAX_MARKDOWN_BYTES the content takes (guides `fit`'s search)."""
+    return content_bytes(outgoing) / MAX_MARKDOWN_BYTES
+
+
 def truncate_utf8(text: str, limit: int) -> str:
     """`text` cut to at most `limit` UTF-8 bytes on a character boundary."""
     encoded = text.encode("utf-8")
@@ -131,7 +136,7 @@ class WeComNotifier(HttpNotifier):
             payload = {"msgtype": "markdown", "markdown": {"content": content}}
             return Outgoing(channel=SERVICE, title=title, text=content, payload=payload)
 
-        messages = fit(report, render, markdown_fits)
+        messages = fit(report, render, markdown_fits, markdown_usage)
         if self._mobiles and not report.only_resolved:
             messages.append(self._mention(report, renderer))
         return messages
