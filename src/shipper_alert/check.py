@@ -198,7 +198,12 @@ def run_checks(
     workers: int = 8,
     history: tuple[Window, ...] = (),
 ) -> list[ShipperReport]:
-    """Read and evaluate every shipper (patterns expanded); one report each, sorted."""
+    """Read and evaluate every shipper (patterns expanded); one report each, sorted.
+
+    Up to `workers` threads read shippers (the pool starts one per shipper at most); the
+    client reads a shipper's later pages on threads of its own that wait on nothing else,
+    and bounds the requests in flight to its pooled connections (CHECK_WORKERS).
+    """
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shipper") as pool:
         refs: list[ShipperRef] = []
         reports: list[ShipperReport] = []

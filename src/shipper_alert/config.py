@@ -59,6 +59,7 @@ STALL_TIMEOUT = "STALL_TIMEOUT"
 REMIND_INTERVAL = "REMIND_INTERVAL"
 NOTIFY_RESOLVED = "NOTIFY_RESOLVED"
 AUTO_RETRY = "AUTO_RETRY"
+CHECK_WORKERS = "CHECK_WORKERS"
 ALERT_TIMEZONE = "ALERT_TIMEZONE"
 DRY_RUN = "DRY_RUN"
 TEMPLATE_DIR = "TEMPLATE_DIR"
@@ -86,6 +87,9 @@ MAX_LOOKBACK = 47 * 3600  # https://www.alibabacloud.com/help/doc-detail/29027.h
 MIN_CHECK_INTERVAL = 60  # timers: https://help.aliyun.com/document_detail/171746.html
 DEFAULT_LABEL = "shipper-alert"
 MAX_LABEL_CHARS = 64
+# Concurrent SLS requests of one check (shippers, their pages and export reads together).
+DEFAULT_WORKERS = 8
+MAX_WORKERS = 64
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -123,6 +127,7 @@ class Settings:
     alert_label: str = DEFAULT_LABEL
     heartbeat_url: Secret | None = None
     ledger: LedgerSettings | None = None  # STATE_URL
+    workers: int = DEFAULT_WORKERS  # CHECK_WORKERS
 
 
 def _parse_shipper(text: str) -> tuple[ShipperRef | None, str | None]:
@@ -416,6 +421,7 @@ def inspect_settings(
     ledger = read_ledger_settings(reader, _context_region(context))
     alert_label = _read_label(reader, context)
     heartbeat_url = reader.url(HEARTBEAT_URL)
+    workers = reader.integer(CHECK_WORKERS, DEFAULT_WORKERS, 1, MAX_WORKERS) or DEFAULT_WORKERS
     if (
         not effective_dry_run
         and not channels.enabled()
@@ -443,6 +449,7 @@ def inspect_settings(
             ledger=ledger,
             alert_label=alert_label,
             heartbeat_url=heartbeat_url,
+            workers=workers,
         )
     return Inspection(settings, tuple(reader.problems), tuple(reader.shown.values()))
 

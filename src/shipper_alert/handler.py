@@ -130,12 +130,19 @@ def run(
         deadline=deadline.sub(READ_SHARE),
         clock=now,
         sleep=sleep,
+        pool_size=settings.workers,
     ) as client:
         reader = ExportReader(client, sleep=sleep)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exports") as side:
             pending = side.submit(_check_exports, reader, settings, window)
             reports = run_checks(
-                client, shippers, window, settings.rules, started, history=policy.windows
+                client,
+                shippers,
+                window,
+                settings.rules,
+                started,
+                workers=settings.workers,
+                history=policy.windows,
             )
             exports = pending.result()
         reports = migration_hints(reader, reports)
@@ -187,7 +194,12 @@ def _check_exports(reader: Any, settings: Settings, window: Window) -> list:
 
     rules = settings.rules
     return run_export_checks(
-        reader, settings.exports, window, rules.remind_interval, rules.notify_resolved
+        reader,
+        settings.exports,
+        window,
+        rules.remind_interval,
+        rules.notify_resolved,
+        workers=settings.workers,
     )
 
 

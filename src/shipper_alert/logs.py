@@ -1,9 +1,9 @@
 """Logging set-up shared by the FC handler and the command line.
 
 FC's runtime installs a root handler that prefixes time, request id and level
-(fc-runtime.md §4); we only set our own logger's level, keep chatty HTTP libraries at
-WARNING (urllib3 logs request lines, query strings included, at DEBUG) and add the secret
-scrubber to every root handler.
+(https://alibabacloud.com/help/en/functioncompute/logging-2); we only set our own logger's
+level, keep chatty HTTP libraries at WARNING (urllib3 logs request lines, query strings
+included, at DEBUG) and add the secret scrubber to every root handler.
 """
 
 from __future__ import annotations

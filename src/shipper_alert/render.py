@@ -63,8 +63,8 @@ def escape_mrkdwn(value: Any) -> str:
     return str(value).translate(_MRKDWN_TABLE)
 
 
-# DingTalk, WeCom and Feishu markdown document no escape mechanism (channels.md §1.8,
-# §4.5, §5.6): link, image, emphasis, heading, quote and tag syntax is replaced by
+# DingTalk, WeCom and Feishu markdown document no escape mechanism (docs/vendors.md,
+# "Copy-safe text per channel"): link, image, emphasis, heading, quote and tag syntax is replaced by
 # full-width look-alikes, so API text can neither add links, mentions nor markup.
 _MARKDOWN_NEUTRAL = {
     "[": "［",

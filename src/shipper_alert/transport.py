@@ -5,6 +5,8 @@ trips them. Here every exchange (DNS, connect, headers, body) runs in a worker t
 caller waits for at most `seconds`; at the deadline a watchdog shuts down the sockets the
 exchange holds, so the worker stops too, and the caller gets `ExchangeTimeout` on time. A
 worker stuck where no socket exists yet (a DNS lookup) is abandoned as a daemon thread.
+Workers are reused from an idle list (an abandoned one is busy, so later exchanges get
+others); reuse rather than running in the caller's thread keeps DNS under the deadline.
 A watchdog was chosen over per-chunk deadline checks because http.client reads the status
 line and headers in loops no caller can interrupt.
 
@@ -17,6 +19,7 @@ for, and a peer that compresses anyway is inflated by `zlib` only up to the cap 
 from __future__ import annotations
 
 import contextlib
+import queue
 import socket
 import threading
 import zlib
@@ -131,6 +134,56 @@ def new_session(pool_size: int = 2, user_agent: str | None = None) -> requests.S
     return session
 
 
+class _Worker:
+    """A daemon thread that runs one job at a time and offers itself again when done."""
+
+    def __init__(self, workers: _Workers) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], None], Any]] = queue.SimpleQueue()
+        self._workers = workers
+        threading.Thread(target=self._loop, name="shipper-alert exchange", daemon=True).start()
+
+    def submit(self, job: Callable[[], None], done: Any) -> None:
+        """Run `job()`, then release the lock `done` (once offered again for reuse)."""
+        self._jobs.put((job, done))
+
+    def _loop(self) -> None:
+        while True:
+            job, done = self._jobs.get()
+            job()
+            kept = self._workers.offer(self)
+            done.release()
+            if not kept:
+                return
+
+
+class _Workers:
+    """Idle workers kept for reuse: starting a thread per exchange cost a fifth of a check's
+    CPU. A worker abandoned at a deadline is busy, so the next job gets another one; when
+    (if ever) its exchange ends, it is offered again or, past `keep` idle ones, it ends."""
+
+    def __init__(self, keep: int) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._keep = keep
+
+    def take(self) -> _Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _Worker(self)
+
+    def offer(self, worker: _Worker) -> bool:
+        with self._lock:
+            if len(self._idle) >= self._keep:
+                return False
+            self._idle.append(worker)
+            return True
+
+
+# More than any pool of this package runs at once (SLS reads, a channel each, the ledger).
+_WORKERS = _Workers(keep=64)
+
+
 def run_within(
     seconds: float,
     work: Callable[[], T],
@@ -141,30 +194,29 @@ def run_within(
     """`work()` in a worker thread; `ExchangeTimeout` if it has not returned in `seconds`.
 
     At the deadline `cancel()` is called (it should close what `work` blocks on) and the
-    worker, a daemon thread, is left to end on its own.
+    worker, a daemon thread, is left to end on its own; later calls use other workers.
     """
     if seconds <= 0:
         raise ExchangeTimeout(f"no time left for the {what}")
-    outcome: dict[str, Any] = {}
-    done = threading.Event()
+    outcome: list[Any] = []
+    done = threading.Lock()
+    done.acquire()
 
-    def worker() -> None:
+    def job() -> None:
         try:
-            outcome["value"] = work()
+            outcome.append((True, work()))
         except BaseException as exc:  # handed to the waiting caller
-            outcome["error"] = exc
-        finally:
-            done.set()
+            outcome.append((False, exc))
 
-    thread = threading.Thread(target=worker, name=f"shipper-alert {what}", daemon=True)
-    thread.start()
-    if not done.wait(seconds):
+    _WORKERS.take().submit(job, done)
+    if not done.acquire(timeout=seconds):
         if cancel is not None:
             cancel()
         raise ExchangeTimeout(f"the {what} did not finish within {seconds:.1f}s")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
 def exchange(

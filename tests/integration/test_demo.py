@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import email
 import io
+import time
 from email import policy
+
+import pytest
 
 from shipper_alert_dev.demo import (
     SCENARIO,
@@ -16,8 +19,22 @@ from shipper_alert_dev.demo import (
 from shipper_alert_dev.sim import Scenario, SlsSimulator
 
 
+@pytest.fixture
+def mid_hour(monkeypatch):
+    """Wall time at half past an hour (then running on), for the demo's relative scenario.
+
+    The dry-run checks cover the last three windows before the trigger; a stateless digest
+    falls on whole hours, so with the real clock one may land among them (a second notice of
+    the stopped job or the stall) depending on when the test runs.
+    """
+    real = time.time
+    started = real()
+    base = (int(started) // 3600 + 1) * 3600 + 30 * 60 + 30
+    monkeypatch.setattr(time, "time", lambda: base + (real() - started))
+
+
 def test_the_demo_checks_show_failing_stuck_stalled_resolved_and_healthy_shippers(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, mid_hour
 ):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     out = io.StringIO()

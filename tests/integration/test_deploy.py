@@ -20,7 +20,8 @@ import pytest
 
 from shipper_alert_dev.standins.base import Reply
 from shipper_alert_dev.standins.dingtalk import DingTalkStandIn
-from shipper_alert_dev.standins.fc import FcCredential, FcStandIn
+from shipper_alert_dev.standins.fc import FcStandIn
+from shipper_alert_dev.standins.fc_signing import FcCredential
 from tools_loader import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]

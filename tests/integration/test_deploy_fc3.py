@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from shipper_alert_dev.standins.dingtalk import DingTalkStandIn
-from shipper_alert_dev.standins.fc import FcCredential
 from shipper_alert_dev.standins.fc3 import Fc3StandIn
+from shipper_alert_dev.standins.fc_signing import FcCredential
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "fc.py"

@@ -3,7 +3,7 @@
 moto (`mock_aws`) answers at botocore's HTTP boundary (its `before-send` hook), after our
 client has serialised and signed the request, and checks what SES checks: a verified
 sender (MessageRejected otherwise), at most 50 recipients, valid addresses
-(channels.md §3.4). moto cannot throttle or fail on demand, so on the boto3 session the
+(docs/vendors.md, "Email"). moto cannot throttle or fail on demand, so on the boto3 session the
 notifier uses, a `Boundary` takes moto's place at that hook and stands in front of it:
 it counts every request, answers the first N itself with SES's documented Query-API
 error body, and hands the others to moto. (Merely adding a handler would not do: botocore

@@ -1,8 +1,8 @@
 """The vendor's own client, aliyun-log-python-sdk 0.9.52 `LogClient`, against the simulator.
 
 If the official SDK can page, retry, list and fail against the simulator exactly as it does
-against SLS, the simulator is a fair stand-in for our own client's tests (sls-api.md §1.5 for
-the `_isRowIp` work-around, §2.6 for paging, §3.1 for how errors surface).
+against SLS, the simulator is a fair stand-in for our own client's tests (docs/vendors.md,
+"SLS API": the `_isRowIp` work-around, paging, how errors surface).
 
 No persistent 5xx faults here: the SDK retries those ten times with 1-second sleeps.
 """
@@ -115,7 +115,7 @@ def test_get_shipper_tasks_pages_over_more_than_500_tasks(sim, make_client):
     assert sorted(response.get_fail_task_ids()) == sorted(
         f"bulk-{i}" for i in range(BULK_FAIL_EVERY - 1, BULK_TASKS, BULK_FAIL_EVERY)
     )
-    # The SDK sums the per-page statistics when it merges pages (sls-api.md §2.6).
+    # The SDK sums the per-page statistics when it merges pages (docs/vendors.md, "SLS API").
     assert response.get_fail_task_count() == 3 * expected_failed
     assert response.get_success_task_count() == 3 * (BULK_TASKS - expected_failed)
     pages = [(r.params["offset"], r.params["size"]) for r in sim.received]

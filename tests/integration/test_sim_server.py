@@ -32,7 +32,8 @@ from shipper_alert_dev.sim import (
     SlsSimulator,
     cli,
 )
-from shipper_alert_dev.sim.server import loopback_address, project_from_host
+from shipper_alert_dev.sim.http_server import loopback_address
+from shipper_alert_dev.sim.server import project_from_host
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = "/logstores/l/shipper/s/tasks"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -106,3 +107,31 @@ def test_a_dns_lookup_that_never_returns_is_cut_off_at_the_deadline(monkeypatch)
     with pytest.raises(transport.ExchangeTimeout, match="POST exchange did not finish within"):
         transport.exchange(session, "POST", "http://slow-dns.invalid/x", seconds=0.5, max_bytes=100)
     assert time.monotonic() - started < 1.0
+
+
+def test_workers_are_reused_and_an_abandoned_one_is_not_waited_for():
+    def thread_id() -> int:
+        return threading.get_ident()
+
+    first = transport.run_within(1.0, thread_id)
+    assert transport.run_within(1.0, thread_id) == first  # the idle worker again
+    release = threading.Event()
+    stuck: list[int] = []
+
+    def hang() -> None:
+        stuck.append(threading.get_ident())
+        release.wait(10)
+
+    with pytest.raises(transport.ExchangeTimeout, match="the stuck job did not finish"):
+        transport.run_within(0.2, hang, what="stuck job")
+    # The abandoned worker is still busy: the next job runs on another one, on time.
+    assert transport.run_within(1.0, thread_id) != stuck[0]
+    release.set()
+
+
+def test_run_within_raises_what_the_work_raised():
+    def fail() -> None:
+        raise ValueError("bad reply")
+
+    with pytest.raises(ValueError, match=r"^bad reply$"):
+        transport.run_within(1.0, fail)

@@ -391,6 +391,15 @@ def test_a_channel_outside_the_registry_is_refused():
     assert Channels().enabled() == []
 
 
+def test_check_workers_defaults_to_8_and_is_validated():
+    assert load_settings(BASE).workers == 8
+    assert load_settings({**BASE, "CHECK_WORKERS": "32"}).workers == 32
+    for bad, problem in (("0", "0 is outside 1..64"), ("many", "'many' is not a whole number")):
+        with pytest.raises(ConfigError) as caught:
+            load_settings({**BASE, "CHECK_WORKERS": bad})
+        assert caught.value.problems == [f"CHECK_WORKERS: {problem}"]
+
+
 def test_remind_interval_zero_is_read_as_every_window():
     assert load_settings(dict(BASE, REMIND_INTERVAL="0")).rules.remind_interval == 0
     assert load_settings(dict(BASE, REMIND_INTERVAL="0s")).rules.remind_interval == 0

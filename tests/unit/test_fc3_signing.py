@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from shipper_alert_dev.standins.base import Received
-from shipper_alert_dev.standins.fc import FcApiError, FcCredential
 from shipper_alert_dev.standins.fc3_signing import verify_v3_request
+from shipper_alert_dev.standins.fc_signing import FcApiError, FcCredential
 
 KEY = FcCredential("testid", "testsecret")
 NOW = 1447230499.0  # 2015-11-11T08:28:19Z

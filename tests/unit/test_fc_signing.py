@@ -1,4 +1,5 @@
-"""The FC request signature the fake FC API checks: fc-runtime.md §11.8 vectors, the SDK's
+"""The FC request signature the fake FC API checks: vectors of
+https://help.aliyun.com/document_detail/53252.html as the SDK computes them, the SDK's
 own signer as the reference, and every way a request can fail the check."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import email.utils
 import pytest
 from fc2.auth import Auth
 
-from shipper_alert_dev.standins.fc import (
+from shipper_alert_dev.standins.fc_signing import (
     FcApiError,
     FcCredential,
     authorization,
@@ -27,7 +28,7 @@ HEADERS = {
     "x-fc-invocation-type": "Sync",
     "x-fc-log-type": "Tail",
 }
-# §11.8, "No token" and "Token testtoken".
+# "No token" and "Token testtoken".
 VECTOR_STRING = (
     "POST\n\napplication/json\nWed, 11 Nov 2015 08:28:19 GMT\n"
     "x-fc-invocation-type:Sync\nx-fc-log-type:Tail\n"
@@ -89,7 +90,7 @@ def test_the_check_accepts_the_vectors():
             {"content-type": "application/json", "date": DATE, "x-fc-trace-id": "t-1"},
             None,
         ),
-        # HTTP-trigger paths sign the sorted query parameters too (§11.8).
+        # HTTP-trigger paths sign the sorted query parameters too.
         (
             "GET",
             "/2016-08-15/proxy/svc/fn/a b",

@@ -40,7 +40,7 @@ def build(report: Report, **options) -> list:
     return notifier(**options).build(report, Renderer(None, report.timezone))
 
 
-# -- signing (channels.md §1.4) -----------------------------------------------------------
+# -- signing (https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages) -----------------------------------------------------------
 @pytest.mark.parametrize(
     ("secret", "timestamp", "expected"),
     [
@@ -171,7 +171,7 @@ def test_build_is_pure_and_repeatable() -> None:
     assert build(report) == build(report)
 
 
-# -- size (channels.md §1.6) -----------------------------------------------------------------
+# -- size (docs/vendors.md, "DingTalk") -----------------------------------------------------------------
 def cjk_report(shippers: int, failures: int) -> Report:
     return factories.report(
         *(
@@ -245,7 +245,7 @@ def test_api_text_is_neutralised_everywhere_it_appears() -> None:
     assert text.count("`id-[x]（http://evil) ＜font＞@all＜/font＞ **b**`") == 2
 
 
-# -- classification (channels.md §1.5, §8) ------------------------------------------------------
+# -- classification (docs/vendors.md, "DingTalk") ------------------------------------------------------
 @pytest.mark.parametrize(
     ("reply", "retryable", "retry_after", "says"),
     [

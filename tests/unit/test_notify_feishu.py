@@ -1,6 +1,6 @@
-"""Feishu/Lark: signing (with the vector of channels.md §5.2), the post payload, the
+"""Feishu/Lark: signing (with the vector of https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot), the post payload, the
 20,000-byte body limit measured with the signature fields, literal API text, and the
-classification of Feishu's reply codes (§5.4, §8)."""
+classification of Feishu's reply codes (docs/vendors.md, "Feishu / Lark")."""
 
 from __future__ import annotations
 

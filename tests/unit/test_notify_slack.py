@@ -1,4 +1,5 @@
-"""Slack payload building: Block Kit shape, the limits of channels.md §2.5, and escaping.
+"""Slack payload building: Block Kit shape, the limits of
+https://docs.slack.dev/reference/block-kit/blocks, and escaping.
 
 Limits are checked with the stand-in's own validator and measure
 (`shipper_alert_dev.standins.slack`), so "fits" means what the stand-in would accept.

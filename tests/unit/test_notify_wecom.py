@@ -49,7 +49,9 @@ def test_mobiles_get_a_text_message_after_the_alert() -> None:
     report = factories.report(factories.shipper(failures=[factories.failed("task-1")]))
     alert, mention = build(report, mobiles=("13800000000", "13800000000", "@all"))
     assert alert.payload["msgtype"] == "markdown"
-    assert "@" not in alert.text  # markdown cannot mention by mobile (channels.md §4.2)
+    assert (
+        "@" not in alert.text
+    )  # markdown cannot mention by mobile (https://developer.work.weixin.qq.com/document/path/91770)
     assert mention.payload == {
         "msgtype": "text",
         "text": {

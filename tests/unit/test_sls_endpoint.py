@@ -1,4 +1,4 @@
-"""SLS_ENDPOINT parsing and the URL / Host rule of the contract (sls-api.md §1.5, §5)."""
+"""SLS_ENDPOINT parsing and the URL / Host rule of the contract (https://alibabacloud.com/help/en/sls/endpoints)."""
 
 from __future__ import annotations
 

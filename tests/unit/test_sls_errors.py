@@ -1,4 +1,7 @@
-"""Classification of SLS failures into the error tree (sls-api.md §3.2, §3.3, §4)."""
+"""Classification of SLS failures into the error tree.
+
+Codes: https://help.aliyun.com/en/sls/developer-reference/error-codes.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from shipper_alert.sls.errors import (
 CLASSIFICATION = [
     (500, "InternalServerError", SlsTransientError),
     (500, "RequestTimeout", SlsTransientError),
-    (400, "RequestTimeout", SlsTransientError),  # the SDK retries it with 400 too (§4)
+    (400, "RequestTimeout", SlsTransientError),  # the SDK retries it with 400 too
     (503, "ServerBusy", SlsTransientError),
     (502, "SomethingNew", SlsTransientError),
     (500, "Unauthorized", SlsTransientError),  # any 5xx is worth another try

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -90,3 +91,37 @@ def test_a_server_ignoring_offset_is_detected_on_the_second_page():
         " pages (ignores offset?)"
     )
     assert caught.value.request_id == "rid-9"
+
+
+@pytest.fixture
+def ahead():
+    """read_ahead for distinct_pages: `read` on a small pool, as SlsClient does it."""
+    pool = ThreadPoolExecutor(4)
+    yield lambda read: lambda offset: pool.submit(read, offset)
+    pool.shutdown(wait=True)
+
+
+def test_pages_read_ahead_are_yielded_in_offset_order_each_read_once(ahead):
+    read, requests = server([task(n) for n in range(3203)])
+    assert ids(distinct_pages(read, ahead(read))) == [f"t-{n}" for n in range(3203)]
+    assert sorted(requests) == [0, 500, 1000, 1500, 2000, 2500, 3000]
+
+
+def test_short_pages_drop_what_was_read_ahead_and_lose_no_task(ahead):
+    read, requests = server([task(n) for n in range(1203)], size=100)  # pages of 100 only
+    assert ids(distinct_pages(read, ahead(read))) == [f"t-{n}" for n in range(1203)]
+    assert set(range(0, 1203, 100)) <= set(requests)
+
+
+def test_read_ahead_keeps_the_shortfall_and_repeated_page_errors(ahead):
+    tasks = [task(n) for n in range(600)] + [task(n) for n in range(100)]  # total 700
+    read, _ = server(tasks)
+    with pytest.raises(SlsIncompleteReadError, match="read 600 distinct tasks of the 700"):
+        list(distinct_pages(read, ahead(read)))
+    same = [task(n) for n in range(500)]
+
+    def ignoring(offset: int) -> TaskPage:
+        return TaskPage(list(same), 1_000_000, offset, "rid-9")
+
+    with pytest.raises(SlsBadResponseError, match="same page again at offset 500"):
+        list(distinct_pages(ignoring, ahead(ignoring)))

@@ -1,4 +1,4 @@
-"""Strict validation of SLS response bodies (sls-api.md §2.1, §2.3, §2.5)."""
+"""Strict validation of SLS response bodies (https://www.alibabacloud.com/help/doc-detail/29027.htm and ListLogStores)."""
 
 from __future__ import annotations
 

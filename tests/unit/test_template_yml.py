@@ -53,7 +53,7 @@ def test_the_timer_period_equals_check_interval():
     _, function = function_properties()
     (event,) = function["Events"].values()
     cron = event["Properties"]["CronExpression"].split()
-    assert len(cron) == 6  # seconds first (fc-runtime.md §3.3)
+    assert len(cron) == 6  # seconds first (https://help.aliyun.com/document_detail/171746.html)
     seconds, minutes = cron[0], cron[1]
     assert seconds == "0"
     period = int(minutes.split("/")[1]) * 60

@@ -1,15 +1,17 @@
 """The SLS client: signed requests over one pooled session, retries, and paging.
 
-Reference: ../shared/reference/sls-api.md
-- §1 request headers and v1 signature (signed by `shipper_alert.sls.signing`), §1.5 Host rule;
-- §2.1 GetShipperStatus (`size` at most 500), §2.2 RetryShipperTask (at most 10 ids a call,
-  body `json.dumps(list)`), §2.3 ListShipper, §2.5 ListLogStores, §2.6 paging
-  (`offset += count` until `offset >= total` or an empty page);
-- §3 errors (classified in `shipper_alert.sls.errors`);
-- §4 the SDK's retry weaknesses, which this client avoids: it retries connection errors on
-  https as on http, backs off exponentially with full jitter instead of a fixed 1 s, makes
-  at most `max_attempts` attempts, bounds every attempt's timeouts and never sleeps past
-  the invocation's `Deadline`.
+- request headers and v1 signature (`shipper_alert.sls.signing`,
+  https://help.aliyun.com/document_detail/29012.html);
+- GetShipperStatus (`size` at most 500, https://www.alibabacloud.com/help/doc-detail/29027.htm),
+  RetryShipperTask (at most 10 ids a call, body `json.dumps(list)`,
+  https://help.aliyun.com/document_detail/29028.htm), ListShipper, ListLogStores
+  (https://help.aliyun.com/zh/sls/developer-reference/api-sls-2020-12-30-listlogstores) and
+  the SDK's paging (`offset += count` until `offset >= total` or an empty page);
+- errors, classified in `shipper_alert.sls.errors`;
+- the SDK's retry weaknesses (docs/vendors.md, "SLS API"), which this client avoids: it
+  retries connection errors on https as on http, backs off exponentially with full jitter
+  instead of a fixed 1 s, makes at most `max_attempts` attempts, bounds every attempt's
+  timeouts and never sleeps past the invocation's `Deadline`.
 
 Nothing here logs a secret: neither the access key secret, the STS token, nor the
 `Authorization` header (nor, to be safe, the access key id) reaches a log line or an error.
@@ -21,14 +23,15 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from importlib import metadata
 
 import requests
 
-from shipper_alert import transport
+from shipper_alert import USER_AGENT, transport
 from shipper_alert.budget import Deadline
 from shipper_alert.models import FIELD_ID, TASK_STATUSES
 from shipper_alert.redact import SecretScrubber
@@ -76,6 +79,10 @@ MAX_TOTAL = 1_000_000
 MAX_PAGES = MAX_TOTAL // 100
 # A paged read whose distinct tasks fall short of `total` is read this many times at most.
 READ_PASSES = 2
+# Pages of one shipper read ahead in parallel once its first page gives `total`: enough to
+# keep the client's connections busy with one big shipper, few enough that the pages waiting
+# to be evaluated stay a few MB.
+PAGES_AHEAD = 4
 # A retry is only worth its wait if at least this much of the deadline is left after it.
 MIN_ATTEMPT_SECONDS = 1.0
 
@@ -83,14 +90,7 @@ _PROJECT_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")  # one DNS label
 _RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # one path segment
 
 
-def _version() -> str:
-    try:
-        return metadata.version("shipper-alert")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-DEFAULT_USER_AGENT = f"shipper-alert/{_version()}"
+DEFAULT_USER_AGENT = USER_AGENT
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,12 @@ class SlsClient:
         self._rng = rng
         self._user_agent = user_agent
         self._session = self._new_session(pool_size)
+        # At most `pool_size` requests at once, whichever thread sends them (shipper reads,
+        # their pages read ahead, export reads): as many as the pool keeps connections.
+        self._slots = threading.BoundedSemaphore(pool_size)
+        self._pool_size = pool_size
+        self._pages: ThreadPoolExecutor | None = None
+        self._pages_lock = threading.Lock()
 
     @staticmethod
     def _new_session(pool_size: int) -> requests.Session:
@@ -161,7 +167,16 @@ class SlsClient:
         return transport.new_session(pool_size)
 
     def close(self) -> None:
+        if self._pages is not None:
+            self._pages.shutdown(wait=False, cancel_futures=True)
         self._session.close()
+
+    def _read_ahead(self, read: Callable[[int], TaskPage], offset: int) -> Future[TaskPage]:
+        """`read(offset)` on the page workers: leaf jobs that wait on nothing but SLS."""
+        with self._pages_lock:
+            if self._pages is None:
+                self._pages = ThreadPoolExecutor(self._pool_size, thread_name_prefix="sls-page")
+            return self._pages.submit(read, offset)
 
     def __enter__(self) -> SlsClient:
         return self
@@ -191,7 +206,7 @@ class SlsClient:
         api = API_GET_SHIPPER_STATUS
         _check_names(api, project, logstore, shipper)
         path = f"/logstores/{logstore}/shipper/{shipper}/tasks"
-        # The SDK's parameter order: from, to, status, offset, size (§2.1).
+        # The SDK's parameter order: from, to, status, offset, size.
         fixed = [("from", str(int(start))), ("to", str(int(end))), ("status", status)]
 
         def read(offset: int) -> TaskPage:
@@ -201,7 +216,7 @@ class SlsClient:
             _check_total(api, page.total, reply.request_id)
             return page
 
-        return distinct_pages(read)
+        return distinct_pages(read, lambda offset: self._read_ahead(read, offset))
 
     def list_logstores(self, project: str) -> list[str]:
         """Every logstore of `project` (ListLogStores, all pages)."""
@@ -217,7 +232,7 @@ class SlsClient:
     def retry_tasks(
         self, project: str, logstore: str, shipper: str, task_ids: Sequence[str]
     ) -> None:
-        """RetryShipperTask for `task_ids`, in calls of at most 10 ids (§2.2).
+        """RetryShipperTask for `task_ids`, in calls of at most 10 ids.
 
         Calls are made in order; if one fails, its error is raised and the ids of the
         later chunks are not retried.
@@ -232,7 +247,7 @@ class SlsClient:
         _check_names(api, project, logstore, shipper)
         path = f"/logstores/{logstore}/shipper/{shipper}/tasks"
         for first in range(0, len(ids), RETRY_CHUNK):
-            # Default separators, byte-identical to the SDK's body (§1.8 vector C).
+            # Default separators, byte-identical to the SDK's body.
             body = json.dumps(ids[first : first + RETRY_CHUNK]).encode("utf-8")
             self._call(_Request(api, "PUT", project, path, [], body))
 
@@ -279,7 +294,7 @@ class SlsClient:
         while True:
             attempt += 1
             try:
-                return self._attempt(request)
+                return self._attempt_in_slot(request)
             except SlsError as error:
                 delay = self._retry_delay(error, attempt)
                 if delay is None:
@@ -306,6 +321,17 @@ class SlsClient:
         if delay is None:
             logger.debug("%s: not retrying: attempts or time used up", error.api)
         return delay
+
+    def _attempt_in_slot(self, request: _Request) -> _Reply:
+        """One attempt once a request slot is free (waiting no longer than the deadline)."""
+        if not self._slots.acquire(timeout=max(0.0, self._deadline.remaining())):
+            raise SlsTransientError(
+                CODE_DEADLINE, "the invocation's time budget is spent", api=request.api
+            )
+        try:
+            return self._attempt(request)
+        finally:
+            self._slots.release()
 
     def _attempt(self, request: _Request) -> _Reply:
         api = request.api
@@ -377,7 +403,7 @@ class SlsClient:
         raise error_from_http(response.status_code, response.content, request_id, api)
 
     def _signed_headers(self, request: _Request) -> dict[str, str]:
-        """The headers of one attempt, with a fresh Date and a signature over them (§1.4)."""
+        """The headers of one attempt, with a fresh Date and a signature over them."""
         headers = {
             "Host": self.endpoint.host_header(request.project),
             "User-Agent": self._user_agent,
@@ -428,42 +454,58 @@ def _check_total(api: str, total: int, request_id: str) -> None:
         )
 
 
-def distinct_pages(read: Callable[[int], TaskPage]) -> Iterator[TaskPage]:
+def distinct_pages(
+    read: Callable[[int], TaskPage],
+    read_ahead: Callable[[int], Future[TaskPage]] | None = None,
+) -> Iterator[TaskPage]:
     """Pages from `read(offset)`, each task yielded once, however the server pages.
 
     A server may reorder tasks between requests (tasks are lost across page borders), or
     ignore `offset` (the same page again and again). So ids are de-duplicated; a page whose
     ids repeat an earlier page's is an error; and if fewer distinct tasks than `total` came,
     the range is read once more, after which a shortfall is `SlsIncompleteReadError`.
+    With `read_ahead` (`read` on other threads), once a page gives `total` the next
+    `PAGES_AHEAD` full pages are requested in parallel; pages are still checked and yielded
+    in offset order, and a short page (the next offset is not where a full one would end)
+    drops what was read ahead and goes on from where that page ended.
     """
     seen: set[str] = set()
     total = 0
     for attempt in range(READ_PASSES):
         pages_seen: set[int] = set()
         offset = 0
-        for _ in range(MAX_PAGES):
+        ahead: dict[int, Future[TaskPage]] = {}
+        try:
             page = read(offset)
-            total = page.total
-            ids = [record[FIELD_ID] for record in page.records]
-            fingerprint = hash(tuple(ids))
-            if ids and attempt == 0 and fingerprint in pages_seen:
-                raise SlsBadResponseError(
-                    f"{API_GET_SHIPPER_STATUS} returned the same page again at offset"
-                    f" {offset}: the server repeats pages (ignores offset?)",
-                    request_id=page.request_id,
-                    api=API_GET_SHIPPER_STATUS,
+            for _ in range(MAX_PAGES):
+                total = page.total
+                ids = [record[FIELD_ID] for record in page.records]
+                fingerprint = hash(tuple(ids))
+                if ids and attempt == 0 and fingerprint in pages_seen:
+                    raise SlsBadResponseError(
+                        f"{API_GET_SHIPPER_STATUS} returned the same page again at offset"
+                        f" {offset}: the server repeats pages (ignores offset?)",
+                        request_id=page.request_id,
+                        api=API_GET_SHIPPER_STATUS,
+                    )
+                pages_seen.add(fingerprint)
+                fresh = [record for record in page.records if record[FIELD_ID] not in seen]
+                seen.update(record[FIELD_ID] for record in fresh)
+                yield TaskPage(
+                    total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
                 )
-            pages_seen.add(fingerprint)
-            fresh = [record for record in page.records if record[FIELD_ID] not in seen]
-            seen.update(record[FIELD_ID] for record in fresh)
-            yield TaskPage(
-                total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
-            )
-            offset += len(ids)
-            if not ids or offset >= page.total:
-                break
-        else:
-            raise _too_many_pages(API_GET_SHIPPER_STATUS)
+                offset += len(ids)
+                if not ids or offset >= page.total:
+                    break
+                if read_ahead is not None:
+                    _plan_ahead(ahead, read_ahead, offset, page.total)
+                pending = ahead.pop(offset, None)
+                page = read(offset) if pending is None else pending.result()
+            else:
+                raise _too_many_pages(API_GET_SHIPPER_STATUS)
+        finally:
+            for pending in ahead.values():
+                pending.cancel()
         if len(seen) >= total:
             return
         logger.debug(
@@ -479,6 +521,21 @@ def distinct_pages(read: Callable[[int], TaskPage]) -> Iterator[TaskPage]:
         api=API_GET_SHIPPER_STATUS,
         code=CODE_INCOMPLETE,
     )
+
+
+def _plan_ahead(
+    ahead: dict[int, Future[TaskPage]],
+    read_ahead: Callable[[int], Future[TaskPage]],
+    offset: int,
+    total: int,
+) -> None:
+    """Keep the `PAGES_AHEAD` full pages from `offset` (below `total`) requested."""
+    for stale in [at for at in ahead if at < offset or (at - offset) % PAGE_SIZE]:
+        ahead.pop(stale).cancel()
+    wanted = range(offset, min(total, offset + PAGES_AHEAD * PAGE_SIZE), PAGE_SIZE)
+    for at in wanted:
+        if at not in ahead:
+            ahead[at] = read_ahead(at)
 
 
 def _too_many_pages(api: str) -> SlsBadResponseError:

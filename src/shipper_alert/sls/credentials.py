@@ -1,7 +1,8 @@
 """The access key (and STS token) that signs SLS requests.
 
 From the FC context (`context.credentials`, python3.9/3.10) or, when the context carries
-none (python3.12, local runs), from ALIBABA_CLOUD_* variables (fc-runtime.md §2.3).
+none (python3.12, local runs), from ALIBABA_CLOUD_* variables
+(https://help.aliyun.com/en/functioncompute/fc/context-1).
 STS keys are temporary, so a client is built per invocation with the current ones.
 """
 

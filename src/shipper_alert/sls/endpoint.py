@@ -1,7 +1,8 @@
 """The SLS endpoint: parsing `SLS_ENDPOINT`, and where a request for a project goes.
 
-Reference: ../shared/reference/sls-api.md §1.5 (URL and Host rule, IP endpoints) and §5
-(endpoint forms per region; `{region}-intranet.log.aliyuncs.com` from Function Compute).
+The URL and Host rule follow the SDK (docs/vendors.md, "SLS API"); the endpoint forms per
+region, `{region}-intranet.log.aliyuncs.com` from Function Compute, are those of
+https://alibabacloud.com/help/en/sls/endpoints.
 
 Two deliberate differences from the official SDK, both set by the contract:
 - a bare host means **https** (the SDK's default is plain http);
@@ -66,7 +67,7 @@ class Endpoint:
 
     @classmethod
     def fc_default(cls, region: str) -> Endpoint:
-        """The endpoint a function in `region` uses when SLS_ENDPOINT is unset (§5)."""
+        """The endpoint a function in `region` uses when SLS_ENDPOINT is unset."""
         if not _REGION.fullmatch(region or ""):
             raise ValueError(f"cannot derive the SLS endpoint from FC region {region!r}")
         return cls.parse(f"{region}-intranet.log.aliyuncs.com")

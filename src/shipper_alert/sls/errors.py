@@ -1,9 +1,9 @@
 """The SLS error tree, and the one place that maps an SLS response to a class in it.
 
-Reference: ../shared/reference/sls-api.md §3 (error body `{"errorCode", "errorMessage"}`,
-request id in `x-log-requestid`, the error-code table of §3.2 and the transient/permanent
-split of §3.3) and §4 (what the official SDK retries, and where it falls short: it does not
-retry connection errors on `https://` endpoints; this tree treats http and https alike).
+Error body `{"errorCode", "errorMessage"}`, request id in `x-log-requestid` and the codes:
+https://help.aliyun.com/en/sls/developer-reference/error-codes. What the official SDK
+retries, and where it falls short (it does not retry connection errors on `https://`
+endpoints; this tree treats http and https alike): docs/vendors.md, "SLS API".
 
     SlsError                    code, message, status, request_id, api, retryable
     ├── SlsTransientError       retried: any 5xx, InternalServerError, RequestTimeout,
@@ -35,10 +35,10 @@ from shipper_alert.redact import SecretScrubber
 TRANSIENT_CODES = frozenset(
     {
         "InternalServerError",
-        # RequestTimeout is retried even when it comes with HTTP 400, as the SDK does (§4).
+        # RequestTimeout is retried even when it comes with HTTP 400, as the SDK does.
         "RequestTimeout",
         "ServerBusy",
-        # Quota and QPS limits: §3.2 marks their class UNCERTAIN and the SDK does not retry
+        # Quota and QPS limits: the error-code page does not class them and the SDK does not retry
         # them. A limit measured per second or minute is exactly what a back-off waits out,
         # so we retry them (bounded by attempts and the deadline) rather than give up at once.
         "ReadQuotaExceed",
@@ -48,7 +48,7 @@ TRANSIENT_CODES = frozenset(
 )
 AUTH_CODES = frozenset({"SignatureNotMatch", "Unauthorized", "InvalidAccessKeyId"})
 # Dotted variants (`InvalidAccessKeyId.NotFound`) and the SecurityToken family
-# (`SecurityTokenExpired`, `SecurityToken.Expired`) are matched by prefix (§4, `_auth_code_set`).
+# (`SecurityTokenExpired`, `SecurityToken.Expired`) are matched by prefix (SDK `_auth_code_set`).
 AUTH_CODE_PREFIXES = ("InvalidAccessKeyId.", "SecurityToken")
 FORBIDDEN_CODES = frozenset({"ProjectForbidden"})
 NOT_FOUND_CODES = frozenset({"ProjectNotExist", "LogStoreNotExist", "ShipperNotExist"})
@@ -188,8 +188,9 @@ _STATUS_CLASSES: dict[int, type[SlsError]] = {
     401: SlsAuthError,
     403: SlsForbiddenError,
     404: SlsNotFoundError,
-    # Not an SLS status (§3.2), but what a gateway in front of it answers to a rate limit:
-    # a back-off is the remedy, as for the quota codes.
+    # Not an SLS status (https://help.aliyun.com/en/sls/developer-reference/error-codes),
+    # but what a gateway in front of it answers to a rate limit: a back-off is the remedy,
+    # as for the quota codes.
     429: SlsTransientError,
 }
 

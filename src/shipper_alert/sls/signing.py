@@ -4,14 +4,14 @@ The 2020-12-30 SDKs sign the same string with HMAC-SHA256 and say so in
 `x-log-signaturemethod: hmac-sha256` (alibabacloud-gateway-sls `GetSignature`); `signature`
 takes either method, so the simulator verifies what each SDK sends.
 
-Reference: ../shared/reference/sls-api.md §1 (string-to-sign, canonical headers, canonical
-resource, test vectors A, A-STS, B, B-STS and C), taken from the SDK's `auth.py`
+The string-to-sign, canonical headers and canonical resource (and the test vectors in
+tests/unit/test_sls_signing.py) are taken from the SDK's `auth.py`
 `AuthV1.sign_request` and `util.py` `Util.canonicalized_*`, and the official formula at
 https://help.aliyun.com/document_detail/29012.html.
 
 The same functions serve the client (which signs) and the local simulator (which
 verifies): a server lower-cases header names and skips `x-log-date`, which the SDK adds
-after signing (§1.2, §1.9).
+after signing (docs/vendors.md, "SLS API").
 """
 
 from __future__ import annotations

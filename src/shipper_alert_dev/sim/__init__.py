@@ -11,6 +11,7 @@ line (sim/cli.py).
         sim.inject(Fault(status=500, error_code="InternalServerError", times=2))
 """
 
+from shipper_alert_dev.sim.apierror import ApiError
 from shipper_alert_dev.sim.clock import Clock, RealClock, SimClock
 from shipper_alert_dev.sim.faults import (
     API_GET_SHIPPER_STATUS,
@@ -37,7 +38,7 @@ from shipper_alert_dev.sim.scenario import (
     parse_duration,
     parse_instant,
 )
-from shipper_alert_dev.sim.server import ApiError, ReceivedRequest, SlsSimulator
+from shipper_alert_dev.sim.server import ReceivedRequest, SlsSimulator
 
 __all__ = [
     "APIS",

@@ -19,8 +19,10 @@ from types import FrameType
 from typing import TextIO
 
 from shipper_alert_dev.sim.clock import Clock, RealClock, SimClock
+from shipper_alert_dev.sim.http_server import loopback_address
 from shipper_alert_dev.sim.scenario import Scenario, ScenarioError, parse_instant
-from shipper_alert_dev.sim.server import DATE_TOLERANCE_SECONDS, SlsSimulator, loopback_address
+from shipper_alert_dev.sim.server import SlsSimulator
+from shipper_alert_dev.sim.sls_auth import DATE_TOLERANCE_SECONDS
 
 DEFAULT_SCENARIO = Path("scenarios") / "demo.json"
 

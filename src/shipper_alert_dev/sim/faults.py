@@ -14,7 +14,8 @@ Matching: `api` (one of `APIS`), `project`, `logstore` and `shipper` narrow it (
 `times` is how many matching requests it affects (None = every one). Faults are tried in the
 order they were added; the first one that matches and has uses left applies.
 
-The 5xx codes follow sls-api.md §3.2 (InternalServerError 500, ServerBusy 503).
+The 5xx codes follow https://help.aliyun.com/en/sls/developer-reference/error-codes
+(InternalServerError 500, ServerBusy 503).
 """
 
 from __future__ import annotations

@@ -1,23 +1,24 @@
-"""A loopback stand-in for the DingTalk custom robot, checking what channels.md §1 documents.
+"""A loopback stand-in for the DingTalk custom robot, checking what DingTalk documents
+(https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages).
 
 `POST /robot/send?access_token=<token>[&timestamp=<ms>&sign=<sig>]` is answered with HTTP
-200 and DingTalk's `{"errcode": ..., "errmsg": ...}` body (§1.5), checked in this order:
+200 and DingTalk's `{"errcode": ..., "errmsg": ...}` body, checked in this order:
 - `access_token` must be the robot's: else 300001 `token is not exist`;
-- with a secret (加签, §1.4): `timestamp` in milliseconds within one hour of the stand-in's
+- with a secret (加签): `timestamp` in milliseconds within one hour of the stand-in's
   clock, else 310000 `invalid timestamp`; `sign` (URL-decoded once, as the query string
   is) equal to base64(HMAC-SHA256(key=secret, msg=f"{timestamp}\\n{secret}")), else 310000
   `sign not match`. A signature encoded twice arrives as `...%2B...` and does not match;
-- the body at most 20000 bytes (§1.6), else 460101 `message too long, exceed 20000 bytes`;
+- the body at most 20000 bytes, else 460101 `message too long, exceed 20000 bytes`;
 - a JSON body sent as `application/json`, else 40035 `缺少参数 json` (DingTalk's reply to a
-  body it cannot read; seen in the wild, not in channels.md);
+  body it cannot read; seen in the wild, not documented);
 - a known `msgtype`, else 400105 `不支持的消息类型`; for `markdown`, non-empty string
   `markdown.title` and `markdown.text`; for `text`, `text.content`; `at.atMobiles` a list
   of strings and `at.isAtAll` a boolean when present (else 40035 naming the field);
-- with keywords (自定义关键词, §1.4), at least one in the text, else 310000
+- with keywords (自定义关键词), at least one in the text, else 310000
   `keywords not in content`. Whether DingTalk also looks at `markdown.title` is not
   documented, so the stand-in does not: the keyword must be in the text.
 `rate_limit_next()` makes the next request(s) get the 130101 reply observed in the wild
-(§1.6); `fail_next(Reply(...))` scripts anything else.
+(docs/vendors.md, "DingTalk"); `fail_next(Reply(...))` scripts anything else.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ SIGNATURE_WINDOW_MS = 3600 * 1000
 MSGTYPES = ("text", "markdown", "link", "actionCard", "feedCard")
 
 OK_BODY = {"errcode": 0, "errmsg": "ok"}
-# §1.6, observed: the throttle reply carries a `wait` and DingTalk's rate-limit errcode.
+# Observed: the throttle reply carries a `wait` and DingTalk's rate-limit errcode.
 RATE_LIMITED_BODY = {
     "status": 1111,
     "wait": 5,
@@ -89,9 +90,6 @@ class DingTalkStandIn(StandIn):
     def rate_limit_next(self, times: int = 1) -> None:
         self.fail_next(Reply(200, RATE_LIMITED_BODY, accepted=False), times)
 
-    def _accept(self, request: Received) -> Reply:
-        return Reply(200, OK_BODY)
-
     def answer(self, request: Received) -> Reply:  # noqa: PLR0911 - one per documented check
         refused = off_route(request, PATH)
         if refused is not None:
@@ -117,7 +115,7 @@ class DingTalkStandIn(StandIn):
             return _error(40035, f"缺少参数 {problem}")
         if self.keywords and not any(k in _content(body) for k in self.keywords):
             return _error(310000, "keywords not in content")
-        return self._accept(request)
+        return Reply(200, OK_BODY)
 
     def _check_signature(self, request: Received) -> Reply | None:
         assert self.secret is not None

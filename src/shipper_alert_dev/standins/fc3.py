@@ -33,7 +33,6 @@ import base64
 import binascii
 import hashlib
 import json
-import re
 import sys
 import urllib.parse
 import uuid
@@ -42,32 +41,24 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shipper_alert_dev.standins.base import Received, Reply
-from shipper_alert_dev.standins.fc import (
+from shipper_alert_dev.standins.fc import FcStandIn
+from shipper_alert_dev.standins.fc3_signing import verify_v3_request
+from shipper_alert_dev.standins.fc_resources import (
+    HANDLER,
     LATEST,
     MAX_ASYNC_RETRY_ATTEMPTS,
     MAX_FUNCTION_TIMEOUT,
-    FcApiError,
-    FcStandIn,
+    NAME,
+    ROLE_ARN,
+    is_int,
+    require,
 )
-from shipper_alert_dev.standins.fc3_signing import verify_v3_request
+from shipper_alert_dev.standins.fc_signing import FcApiError
 
 API_VERSION = "2023-03-30"
 PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.12")
 MAX_ASYNC_EVENT_AGE = 2592000  # maxAsyncEventAgeInSeconds up to 30 days in FC 3.0
 NO_SERVICE = ""  # the service part of the keys FcStandIn's stores use
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
-_ROLE_ARN = re.compile(r"acs:ram::\d+:role/[A-Za-z0-9_.@-]+", re.IGNORECASE)
-_HANDLER = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\.[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise FcApiError(400, "InvalidArgument", message)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class Fc3StandIn(FcStandIn):
@@ -162,37 +153,37 @@ class Fc3StandIn(FcStandIn):
     @staticmethod
     def _check_function_fields(body: Mapping[str, Any]) -> None:
         if "runtime" in body:
-            _require(
+            require(
                 body["runtime"] in PYTHON_RUNTIMES, f"runtime {body['runtime']!r} is not supported"
             )
         if "handler" in body:
-            _require(bool(_HANDLER.fullmatch(str(body["handler"]))), "handler is invalid")
+            require(bool(HANDLER.fullmatch(str(body["handler"]))), "handler is invalid")
         if "memorySize" in body:
             size = body["memorySize"]
-            _require(
-                _is_int(size) and 128 <= size <= 32768 and size % 64 == 0,
+            require(
+                is_int(size) and 128 <= size <= 32768 and size % 64 == 0,
                 "memorySize must be a multiple of 64 between 128 and 32768",
             )
         if "timeout" in body:
-            _require(
-                _is_int(body["timeout"]) and 1 <= body["timeout"] <= MAX_FUNCTION_TIMEOUT,
+            require(
+                is_int(body["timeout"]) and 1 <= body["timeout"] <= MAX_FUNCTION_TIMEOUT,
                 f"timeout must be 1..{MAX_FUNCTION_TIMEOUT}",
             )
         if "instanceConcurrency" in body:
-            _require(
-                _is_int(body["instanceConcurrency"]) and 1 <= body["instanceConcurrency"] <= 200,
+            require(
+                is_int(body["instanceConcurrency"]) and 1 <= body["instanceConcurrency"] <= 200,
                 "instanceConcurrency must be 1..200",
             )
         if body.get("role"):
-            _require(bool(_ROLE_ARN.fullmatch(str(body["role"]))), "role is not a RAM role ARN")
+            require(bool(ROLE_ARN.fullmatch(str(body["role"]))), "role is not a RAM role ARN")
         env = body.get("environmentVariables", {})
-        _require(
+        require(
             isinstance(env, dict) and all(isinstance(v, str) for v in env.values()),
             "environmentVariables must map names to strings",
         )
         if "logConfig" in body:
             log_config = body["logConfig"]
-            _require(
+            require(
                 isinstance(log_config, dict)
                 and log_config.get("project")
                 and log_config.get("logstore"),
@@ -201,7 +192,7 @@ class Fc3StandIn(FcStandIn):
 
     def _zip(self, body: Mapping[str, Any]) -> bytes:
         code = body.get("code")
-        _require(
+        require(
             isinstance(code, dict) and isinstance(code.get("zipFile"), str),
             "code.zipFile is required",
         )
@@ -212,9 +203,9 @@ class Fc3StandIn(FcStandIn):
 
     def _create_function3(self, body: dict[str, Any]) -> Reply:
         name = body.get("functionName")
-        _require(isinstance(name, str) and bool(_NAME.fullmatch(name)), "functionName is invalid")
+        require(isinstance(name, str) and bool(NAME.fullmatch(name)), "functionName is invalid")
         for key in ("runtime", "handler"):
-            _require(key in body, f"{key} is required")
+            require(key in body, f"{key} is required")
         self._check_function_fields(body)
         if (NO_SERVICE, name) in self.functions:
             raise FcApiError(409, "FunctionAlreadyExists", f"function '{name}' already exists")
@@ -275,24 +266,24 @@ class Fc3StandIn(FcStandIn):
 
     @staticmethod
     def _timer_config(text: Any) -> dict[str, Any]:
-        _require(isinstance(text, str), "triggerConfig must be a JSON string in FC 3.0")
+        require(isinstance(text, str), "triggerConfig must be a JSON string in FC 3.0")
         try:
             config = json.loads(text)
         except ValueError:
             raise FcApiError(400, "InvalidArgument", "triggerConfig is not JSON") from None
-        _require(
+        require(
             isinstance(config, dict) and isinstance(config.get("cronExpression"), str),
             "cronExpression is required",
         )
-        _require(isinstance(config.get("enable", True), bool), "enable must be a boolean")
-        _require(isinstance(config.get("payload", ""), str), "payload must be a string")
+        require(isinstance(config.get("enable", True), bool), "enable must be a boolean")
+        require(isinstance(config.get("payload", ""), str), "payload must be a string")
         return config
 
     def _create_trigger3(self, function: str, body: dict[str, Any]) -> Reply:
         self._function(NO_SERVICE, function)
         name = body.get("triggerName")
-        _require(isinstance(name, str) and bool(_NAME.fullmatch(name)), "triggerName is invalid")
-        _require(body.get("triggerType") == "timer", "only timer triggers are served")
+        require(isinstance(name, str) and bool(NAME.fullmatch(name)), "triggerName is invalid")
+        require(body.get("triggerType") == "timer", "only timer triggers are served")
         if (NO_SERVICE, function, name) in self.triggers:
             raise FcApiError(409, "TriggerAlreadyExists", f"trigger '{name}' already exists")
         config = self._timer_config(body.get("triggerConfig"))
@@ -328,14 +319,14 @@ class Fc3StandIn(FcStandIn):
         self._function(NO_SERVICE, function)
         retries = body.get("maxAsyncRetryAttempts")
         if retries is not None:
-            _require(
-                _is_int(retries) and 0 <= retries <= MAX_ASYNC_RETRY_ATTEMPTS,
+            require(
+                is_int(retries) and 0 <= retries <= MAX_ASYNC_RETRY_ATTEMPTS,
                 "maxAsyncRetryAttempts must be 0..8",
             )
         age = body.get("maxAsyncEventAgeInSeconds")
         if age is not None:
-            _require(
-                _is_int(age) and 1 <= age <= MAX_ASYNC_EVENT_AGE,
+            require(
+                is_int(age) and 1 <= age <= MAX_ASYNC_EVENT_AGE,
                 "maxAsyncEventAgeInSeconds is out of range",
             )
         config = {

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from shipper_alert_dev.standins.base import Received
-from shipper_alert_dev.standins.fc import (
+from shipper_alert_dev.standins.fc_signing import (
     DATE_TOLERANCE_SECONDS,
     FcApiError,
     FcCredential,

@@ -1,27 +1,28 @@
-"""A loopback stand-in for a Feishu / Lark custom bot, checking what channels.md §5 documents.
+"""A loopback stand-in for a Feishu / Lark custom bot, checking what Feishu documents
+(https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot).
 
 `POST /open-apis/bot/v2/hook/<token>` (the same path on open.feishu.cn and
 open.larksuite.com) is answered with HTTP 200 and Feishu's `{"code": ..., "msg": ...}`
-body (§5.4), checked in this order:
+body, checked in this order:
 - the token must be the bot's: else 19001 `param invalid: incoming webhook access token
-  invalid` (seen in the wild, not in channels.md);
-- the body at most `max_body` bytes (20,000 by default, §5.5): else `oversize_code`,
+  invalid` (seen in the wild, not documented);
+- the body at most `max_body` bytes (20,000 by default): else `oversize_code`,
   9499 by default with the message the vendor gives for it ("请求体大小不能超过 20 K");
-  19036 can be chosen instead (§5.4 lists both);
+  19036 can be chosen instead ();
 - a UTF-8 JSON object: else 9499 `Bad Request`;
-- with a secret (签名校验, §5.2): string `timestamp` (seconds) within one hour of the
+- with a secret (签名校验): string `timestamp` (seconds) within one hour of the
   stand-in's clock and `sign` equal to base64(HMAC-SHA256(key=f"{timestamp}\\n{secret}",
   msg=b"")): else 19021 `sign match fail or timestamp is not within one hour from current
   time`;
-- with keywords (自定义关键词, §5.1), at least one in a `text` or `title` value (not an
+- with keywords (自定义关键词), at least one in a `text` or `title` value (not an
   `href`): else 19024 `Key Words Not Found`;
-- the message shape (§5.3): a known `msg_type`; for `post`, `content.post.<locale>` with a
+- the message shape: a known `msg_type`; for `post`, `content.post.<locale>` with a
   string `title` and `content` a list of paragraphs, each a list of nodes whose `tag` is
   text (string `text`), a (string `text` and `href`), at (string `user_id`) or img
   (`image_key`); for `text`, string `content.text`; for `interactive`, an object `card`:
   else 9499 `Bad Request`.
 Success is `{"StatusCode": 0, "StatusMessage": "success", "code": 0, "data": {}, "msg":
-"success"}`. `rate_limit_next()` answers the 11232 rate-limit code (§5.4);
+"success"}`. `rate_limit_next()` answers the 11232 rate-limit code;
 `fail_next(Reply(...))` scripts anything else (HTTP 429 with 99991400, 5xx, ...).
 """
 
@@ -59,7 +60,7 @@ def expected_sign(secret: str, timestamp: str) -> str:
 
 
 def post_problem(body: dict[str, Any]) -> str | None:  # noqa: PLR0911 - one per field
-    """Why the message's shape is wrong (§5.3), or None."""
+    """Why the message's shape is wrong, or None."""
     msg_type = body.get("msg_type")
     if msg_type not in MSG_TYPES:
         return "msg_type"
@@ -104,7 +105,7 @@ def nodes(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def texts(body: dict[str, Any]) -> Iterator[str]:
-    """The values a keyword is looked for in (§5.1: `text` and `title`, not `href`)."""
+    """The values a keyword is looked for in (`text` and `title`, not `href`)."""
     content = body.get("content", {})
     if isinstance(content.get("text"), str):
         yield content["text"]

@@ -1,12 +1,13 @@
-"""A loopback stand-in for a Slack incoming webhook, checking what channels.md §2 documents.
+"""A loopback stand-in for a Slack incoming webhook, checking what Slack documents
+(https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks).
 
-`POST /services/<T>/<B>/<token>` is answered the way Slack answers webhooks (§2.3): HTTP
+`POST /services/<T>/<B>/<token>` is answered the way Slack answers webhooks: HTTP
 200 with the plain-text body `ok`, or a 4xx with a plain-text error code, checked in this
 order:
 - the path must be the webhook's: else 404 `no_service`;
 - a UTF-8 JSON object sent as `application/json`: else 400 `invalid_payload`;
 - `text`, `blocks` or `attachments` present: else 400 `no_text`;
-- the blocks (§2.5, https://docs.slack.dev/reference/block-kit/blocks): at most 50; each
+- the blocks (https://docs.slack.dev/reference/block-kit/blocks): at most 50; each
   of a known type; a `header` holding `plain_text` of 1 to 150 characters; a `section`
   holding a text object (`plain_text` or `mrkdwn`) of 1 to 3000 characters; a `context`
   of 1 to 10 text elements of at most 3000 characters; else 400 `invalid_blocks`;
@@ -17,7 +18,7 @@ Characters are counted as UTF-16 code units, like `notify.slack.slack_length`, a
 received (`&amp;` is 5). `measure(payload)` reports the same numbers, for tests that
 assert a message fits "as the stand-in measures it". The top-level `text` is not refused
 when long: Slack truncates it at 40,000 characters; `measure` reports its length.
-`rate_limit_next(retry_after)` answers 429 with a Retry-After header (§2.4);
+`rate_limit_next(retry_after)` answers 429 with a Retry-After header (https://api.slack.com/docs/rate-limits);
 `fail_next(Reply(...))` scripts anything else (500 `rollup_error`, 404 `channel_not_found`).
 """
 

@@ -1,6 +1,6 @@
 """A real SMTP submission server on loopback (aiosmtpd), for the email tests and the demo.
 
-It behaves as a submission server does (RFC 5321, RFC 8314, channels.md §3.1):
+It behaves as a submission server does (RFC 5321, RFC 8314):
 - `security="ssl"`: implicit TLS from the first byte; `"starttls"`: STARTTLS offered and
   required before MAIL or AUTH (530 otherwise); `"none"`: plain text. The server side
   of TLS uses the `tls_context` given (e.g. a throwaway CA's certificate from trustme).

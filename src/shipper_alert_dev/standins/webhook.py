@@ -1,4 +1,6 @@
-"""A loopback stand-in for a generic webhook receiver (channels.md §6): it records JSON bodies.
+"""A loopback stand-in for a generic webhook receiver: it records JSON bodies.
+
+The receiver follows the Alertmanager `webhook_config` convention (docs/webhook.md).
 
 `POST <path>` is answered like a typical receiver behind a reverse proxy:
 - another path or method: 404 `not found`;
@@ -7,7 +9,7 @@
 - not `application/json`, not UTF-8 JSON, or not an object: 400;
 - else `status` (200 by default; 202 or 204 make other 2xx) with `{"received": true}`.
 `fail_next(Reply(...))` scripts failures (500, 503, 429 with Retry-After, 401, a dropped
-connection, a slow answer), which the notifier must classify (§6.4: 2xx success, 5xx and
+connection, a slow answer), which the notifier must classify (2xx success, 5xx and
 429 retried, other 4xx not).
 """
 

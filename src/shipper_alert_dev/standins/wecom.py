@@ -1,18 +1,19 @@
-"""A loopback stand-in for the WeCom group robot, checking what channels.md §4 documents.
+"""A loopback stand-in for the WeCom group robot, checking what WeCom documents
+(https://developer.work.weixin.qq.com/document/path/91770).
 
 `POST /cgi-bin/webhook/send?key=<key>` is answered with HTTP 200 and WeCom's
-`{"errcode": ..., "errmsg": ...}` body (§4.3), checked in this order:
+`{"errcode": ..., "errmsg": ...}` body, checked in this order:
 - `key` must be the robot's: else 93000 `invalid webhook url, hint: [...]`;
 - a JSON object body, else 40035 `invalid args` (WeCom's wording for a body it cannot
-  read is not in channels.md);
+  read is not documented);
 - `msgtype` `markdown` or `text` (the types this product sends; others get 40008
   `invalid message type`, WeCom's global code for it);
 - `markdown.content` / `text.content` a non-empty string, else 44004 `empty content`
-  (§4.3, UNCERTAIN there);
+  (not documented for certain);
 - `markdown.content` at most 4096 bytes and `text.content` at most 2048 bytes of UTF-8
-  (§4.4), else 40058 `... exceed max length ...`;
+ , else 40058 `... exceed max length ...`;
 - `text.mentioned_mobile_list` / `mentioned_list` lists of strings when present.
-`rate_limit_next()` makes the next request(s) get 45009 `api freq out of limit` (§4.3);
+`rate_limit_next()` makes the next request(s) get 45009 `api freq out of limit`;
 `fail_next(Reply(...))` scripts anything else.
 """
 
@@ -54,9 +55,6 @@ class WeComStandIn(StandIn):
     def rate_limit_next(self, times: int = 1) -> None:
         self.fail_next(RATE_LIMITED, times)
 
-    def _accept(self, request: Received) -> Reply:
-        return Reply(200, OK_BODY)
-
     def answer(self, request: Received) -> Reply:  # noqa: PLR0911 - one per documented check
         refused = off_route(request, PATH)
         if refused is not None:
@@ -85,4 +83,4 @@ class WeComStandIn(StandIn):
             value = section.get(field, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 return _error(40035, f"invalid args: {msgtype}.{field}")
-        return self._accept(request)
+        return Reply(200, OK_BODY)
