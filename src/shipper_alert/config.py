@@ -35,6 +35,7 @@ from shipper_alert.reader import Reader, Shown
 from shipper_alert.redact import Secret, mask_userinfo
 from shipper_alert.sls.credentials import Credentials
 from shipper_alert.sls.endpoint import Endpoint
+from shipper_alert.titles import DEFAULT_LABEL, default_label
 from shipper_alert.validation import credential_problem
 from shipper_alert.variables import names_from_constants, unknown_variable_problems
 
@@ -85,7 +86,6 @@ KNOWN_VARIABLES = names_from_constants(globals())
 
 MAX_LOOKBACK = 47 * 3600  # https://www.alibabacloud.com/help/doc-detail/29027.htm: 48 hours
 MIN_CHECK_INTERVAL = 60  # timers: https://help.aliyun.com/document_detail/171746.html
-DEFAULT_LABEL = "shipper-alert"
 MAX_LABEL_CHARS = 64
 # Concurrent SLS requests of one check (shippers, their pages and export reads together).
 DEFAULT_WORKERS = 8
@@ -359,13 +359,9 @@ def _read_label(reader: Reader, context: Any) -> str:
             return DEFAULT_LABEL
         return label
     name = getattr(getattr(context, "function", None), "name", None)
-    region = _context_region(context)
-    if isinstance(name, str) and name:
-        label = f"{name} ({region})" if region else name
-        reader.show(ALERT_LABEL, label, "context")
-        return label
-    reader.show(ALERT_LABEL, DEFAULT_LABEL, "default")
-    return DEFAULT_LABEL
+    label = default_label(name if isinstance(name, str) else None, _context_region(context))
+    reader.show(ALERT_LABEL, label, "default" if label == DEFAULT_LABEL else "context")
+    return label
 
 
 def _check_orphans(reader: Reader, channel: str) -> bool:

@@ -29,8 +29,9 @@ CAUSE_CHARS = 40  # a masked message as a cause in the push line is cut to this
 
 def default_label(function_name: str | None, region: str | None) -> str:
     """ALERT_LABEL's default: the FC function name and region, else shipper-alert."""
-    parts = [part for part in (function_name, region) if part]
-    return " ".join(parts) if parts else DEFAULT_LABEL
+    if not function_name:
+        return DEFAULT_LABEL
+    return f"{function_name} ({region})" if region else function_name
 
 
 def headline_state(states: Sequence[str]) -> str:

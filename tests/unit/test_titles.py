@@ -59,7 +59,7 @@ def test_headline_state_is_the_most_urgent(states, headline):
 @pytest.mark.parametrize(
     ("name", "region", "label"),
     [
-        ("shipper-alert-prod", "cn-hangzhou", "shipper-alert-prod cn-hangzhou"),
+        ("shipper-alert-prod", "cn-hangzhou", "shipper-alert-prod (cn-hangzhou)"),
         ("fn", None, "fn"),
         (None, None, "shipper-alert"),
     ],
