@@ -73,7 +73,7 @@ def sample_report() -> Report:
         function_name="shipper-alert",
         request_id="1-6745a3c2-0b1c2d3e4f",
         checked_at=WINDOW.end + 65,
-        label="shipper-alert cn-hangzhou",
+        label="shipper-alert (cn-hangzhou)",
         account_id="1234567890123456",
         region="cn-hangzhou",
     )
