@@ -38,14 +38,20 @@ def _time(epoch: int, tz: tzinfo) -> str:
     return datetime.fromtimestamp(epoch, tz).isoformat() if epoch > 0 else ""
 
 
-def failed_tasks_csv(failures: Mapping[str, Sequence[FailedTask]], tz: tzinfo) -> str:
-    """The CSV text of every failed task, targets in the order given, tasks as given."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+def failed_tasks_csv(
+    failures: Mapping[str, Sequence[FailedTask]], tz: tzinfo, max_bytes: int | None = None
+) -> tuple[bytes, int]:
+    """The CSV of every failed task (UTF-8), targets and tasks in the order given, and the
+    number of task rows in it: with `max_bytes`, whole rows up to that size only."""
+    row = io.StringIO()
+    writer = csv.writer(row, lineterminator="\r\n")
     writer.writerow(COLUMNS)
+    chunks = [("\ufeff" + row.getvalue()).encode("utf-8")]
+    size, rows = len(chunks[0]), 0
     for target, tasks in failures.items():
         for task in tasks:
+            row.seek(0)
+            row.truncate()
             writer.writerow(
                 _cell(value)
                 for value in (
@@ -59,4 +65,9 @@ def failed_tasks_csv(failures: Mapping[str, Sequence[FailedTask]], tz: tzinfo) -
                     _time(task.alert_time, tz),
                 )
             )
-    return out.getvalue()
+            data = row.getvalue().encode("utf-8")
+            if max_bytes is not None and size + len(data) > max_bytes:
+                return b"".join(chunks), rows
+            chunks.append(data)
+            size, rows = size + len(data), rows + 1
+    return b"".join(chunks), rows

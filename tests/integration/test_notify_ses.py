@@ -37,7 +37,7 @@ from moto.ses.models import ses_backends
 import factories
 from shipper_alert.budget import Deadline
 from shipper_alert.notify.delivery import DeliveryResult, RetryPolicy, deliver_all
-from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, wire_bytes
+from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, wire_bytes, without_attachment
 from shipper_alert.notify.email.notifier import EmailNotifier
 from shipper_alert.notify.email.settings import EmailSettings
 from shipper_alert.render import Renderer
@@ -164,7 +164,11 @@ def test_alert_is_sent_raw_with_every_task_in_both_parts(aws):
         "UnAuthorized ×1, NoSuchBucket ×1"
     )
     assert message["From"] == SENDER
-    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    alternative, attached = message.iter_parts()
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    assert attached.get_filename() == "failed-tasks-20261128T0805.csv"
+    rows = attached.get_content().removeprefix("\ufeff").split("\r\n")[1:-1]
+    assert [row.split(",")[1] for row in rows] == [task.id for task in failures]
     for body in (part(message, "plain"), html.unescape(part(message, "html"))):
         for task in failures:
             assert task.id in body
@@ -179,10 +183,14 @@ def test_500_failures_stay_within_the_cap_with_exact_totals(aws):
 
     assert result.delivered
     [sent] = sent_messages()
-    size = len(sent.raw_data.encode())
-    assert size == len(wire_bytes(messages[0].payload))
-    assert MAX_MESSAGE_BYTES - 1000 < size <= MAX_MESSAGE_BYTES  # SES itself takes 10 MB
+    assert sent.raw_data.encode() == wire_bytes(
+        messages[0].payload
+    )  # with the CSV: SES takes 10 MB
     message = parsed(sent)
+    size = len(wire_bytes(without_attachment(message)))
+    assert size == len(wire_bytes(without_attachment(messages[0].payload)))
+    assert MAX_MESSAGE_BYTES - 1000 < size <= MAX_MESSAGE_BYTES
+    assert len(message.get_payload()[1].get_content().split("\r\n")) == 1 + 500 + 1
     text, page = part(message, "plain"), html.unescape(part(message, "html"))
     shown = set(re.findall(r"task-\d{5}", factories.task_lines(text)))
     assert shown == set(re.findall(r"task-\d{5}", factories.task_lines(page)))

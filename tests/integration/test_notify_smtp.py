@@ -8,7 +8,9 @@ its certificate is trusted by the context the test injects, and by nothing else.
 from __future__ import annotations
 
 import base64
+import csv
 import html
+import io
 import logging
 import re
 import socket
@@ -25,7 +27,7 @@ import trustme
 import factories
 from shipper_alert.budget import Deadline
 from shipper_alert.notify.delivery import DeliveryResult, RetryPolicy, deliver_all
-from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, wire_bytes
+from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, wire_bytes, without_attachment
 from shipper_alert.notify.email.notifier import EmailNotifier
 from shipper_alert.notify.email.settings import EmailSettings
 from shipper_alert.redact import Secret
@@ -166,8 +168,14 @@ def test_alert_reaches_every_recipient_with_every_task_in_both_parts(smtp_server
     assert message["Date"].datetime.timestamp() == report.checked_at
     assert re.fullmatch(r"<[0-9a-f]{32}\.shipper-alert@example\.com>", message["Message-ID"])
     assert message["Auto-Submitted"] == "auto-generated"
-    assert message.get_content_type() == "multipart/alternative"
-    parts = list(message.iter_parts())
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attached = message.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert (attached.get_content_type(), attached.get_filename()) == (
+        "text/csv",
+        "failed-tasks-20261128T0805.csv",
+    )
+    parts = list(alternative.iter_parts())
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]  # html last
     assert all(p.get_content_charset() == "utf-8" for p in parts)
     assert all(
@@ -188,8 +196,9 @@ def test_alert_reaches_every_recipient_with_every_task_in_both_parts(smtp_server
 
 
 # -- size -----------------------------------------------------------------------------------------
-def test_500_failures_fit_the_cap_with_exact_totals_and_and_n_more(smtp_server):
-    # The server enforces the same cap (552 above it), so a message over it cannot pass.
+def test_500_failures_fit_the_cap_with_exact_totals_and_and_n_more(smtp_server, caplog):
+    # The server enforces the same cap (552 above it) and declares it (EHLO SIZE): the
+    # message itself fits, and the CSV attachment, which would not, is left off.
     server = smtp_server(max_message_bytes=MAX_MESSAGE_BYTES)
     report = alert(*factories.many_failures(500, messages=3))
 
@@ -197,9 +206,16 @@ def test_500_failures_fit_the_cap_with_exact_totals_and_and_n_more(smtp_server):
 
     assert (result.delivered, result.attempts) == (True, 1)
     assert len(messages) == 1
+    assert len(wire_bytes(messages[0].payload)) > MAX_MESSAGE_BYTES  # with the attachment
     [mail] = server.received
+    assert mail.message.get_content_type() == "multipart/alternative"
+    assert mail.attachments == {}
     assert MAX_MESSAGE_BYTES - 1000 < mail.size <= MAX_MESSAGE_BYTES
-    assert mail.size == len(wire_bytes(messages[0].payload))
+    assert mail.data == wire_bytes(without_attachment(messages[0].payload))
+    assert (
+        f"smtp 127.0.0.1:{server.port}): the server takes {MAX_MESSAGE_BYTES} bytes a message; sent without the attachment"
+        in caplog.text
+    )
     text, page = mail.text, html.unescape(mail.html)
     shown = set(re.findall(r"task-\d{5}", factories.task_lines(text)))
     assert shown == set(re.findall(r"task-\d{5}", factories.task_lines(page)))
@@ -214,6 +230,28 @@ def test_500_failures_fit_the_cap_with_exact_totals_and_and_n_more(smtp_server):
     per_group = [int(n) for n in re.findall(r"and (\d+) more tasks? with this message", text)]
     assert sum(per_group) == hidden
     assert sorted(int(n) for n in re.findall(r"(\d+)x UnAuthorized", text)) == [166, 167, 167]
+
+
+def test_every_failed_task_arrives_in_the_attached_csv_beside_the_capped_message(smtp_server):
+    server = smtp_server()  # 10 MiB
+    failures = factories.many_failures(500, messages=3)
+    report = alert(*failures)
+
+    result, _, messages = deliver(EmailNotifier(settings_for(server)), report)
+
+    assert result.delivered
+    [mail] = server.received
+    assert mail.data == wire_bytes(messages[0].payload)
+    assert len(wire_bytes(without_attachment(mail.message))) <= MAX_MESSAGE_BYTES
+    [(name, data)] = mail.attachments.items()
+    assert name == "failed-tasks-20261128T0805.csv"
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8").removeprefix("\ufeff"), newline="")))
+    assert rows[0][:2] == ["target", "task_id"]
+    assert [r[1] for r in rows[1:]] == [t.id for t in failures]  # every one, in order
+    assert {r[0] for r in rows[1:]} == {"proj-a/nginx/oss-archive"}
+    note = "Every failed task (500) is in the attached failed-tasks-20261128T0805.csv."
+    assert note in mail.text
+    assert note in html.unescape(mail.html)
 
 
 # -- hostile task messages -------------------------------------------------------------------------

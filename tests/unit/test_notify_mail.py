@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import html
 import smtplib
 import socket
 import ssl
@@ -21,7 +22,13 @@ from botocore import exceptions as boto_errors
 
 import factories
 from shipper_alert.notify.base import DeliveryFailure
-from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, transfer_encoding, wire_bytes
+from shipper_alert.notify.email.attachment import MAX_ATTACHMENT_BYTES
+from shipper_alert.notify.email.message import (
+    MAX_MESSAGE_BYTES,
+    transfer_encoding,
+    wire_bytes,
+    without_attachment,
+)
 from shipper_alert.notify.email.notifier import EmailNotifier
 from shipper_alert.notify.email.ses import ses_failure
 from shipper_alert.notify.email.settings import EmailSettings
@@ -59,13 +66,20 @@ def one_failure(**kwargs):
     return factories.report(factories.shipper(failures=[factories.failed("t-1")]), **kwargs)
 
 
-def test_message_is_multipart_alternative_text_first_html_last():
+def test_message_is_the_alternative_text_first_html_last_then_the_csv():
     [outgoing] = build(one_failure())
     message = parse(outgoing)
 
-    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_content_type() == "multipart/mixed"
     assert message["MIME-Version"] == "1.0"
-    parts = list(message.iter_parts())
+    alternative, attachment = message.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert attachment.get_content_type() == "text/csv"
+    assert attachment.get_filename() == "failed-tasks-20261128T0805.csv"
+    assert attachment.get_content_disposition() == "attachment"
+    assert alternative["MIME-Version"] is None
+    assert attachment["MIME-Version"] is None
+    parts = list(alternative.iter_parts())
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
     assert [p.get_content_charset() for p in parts] == ["utf-8", "utf-8"]
     assert all(p["MIME-Version"] is None for p in parts)
@@ -169,7 +183,7 @@ def test_long_cjk_message_costs_base64_not_quoted_printable_bytes():
 
     [outgoing] = build(report)
 
-    size = len(wire_bytes(outgoing.payload))
+    size = len(wire_bytes(without_attachment(outgoing.payload)))
     assert size < 2 * len(cjk.encode()) * 4 / 3 + 8000  # both parts, base64, plus markup
     assert cjk in outgoing.text
 
@@ -179,7 +193,7 @@ def test_500_failures_fit_the_cap_and_say_how_many_are_left_out():
 
     [outgoing] = build(report)
 
-    assert len(wire_bytes(outgoing.payload)) <= MAX_MESSAGE_BYTES
+    assert len(wire_bytes(without_attachment(outgoing.payload))) <= MAX_MESSAGE_BYTES
     shown = outgoing.text.count("    - task-")
     assert 0 < shown < 500
     assert f"and {500 - shown} more items not shown" in outgoing.text
@@ -191,7 +205,7 @@ def test_a_smaller_cap_is_honoured_exactly():
 
     [outgoing] = build(report, notifier)
 
-    assert 7000 < len(wire_bytes(outgoing.payload)) <= 8000
+    assert 7000 < len(wire_bytes(without_attachment(outgoing.payload))) <= 8000
     assert "more items not shown" in outgoing.text
 
 
@@ -327,3 +341,60 @@ def test_ses_without_boto3_is_a_permanent_failure_that_says_what_to_install(monk
     assert caught.value.detail == (
         "email (ses us-east-1): EMAIL_TRANSPORT=ses needs boto3 (pip install 'shipper-alert[ses]')"
     )
+
+
+# -- the attached CSV ---------------------------------------------------------------------------
+def attachments(outgoing) -> dict[str, str]:
+    return {part.get_filename(): part.get_content() for part in parse(outgoing).iter_attachments()}
+
+
+def test_the_csv_is_cut_at_whole_rows_at_2_mib_and_the_message_says_how_many_it_holds():
+    failures = factories.many_failures(12000)
+    [outgoing] = build(factories.report(factories.shipper(failures=failures)))
+
+    [(name, data)] = attachments(outgoing).items()
+    assert len(data.encode("utf-8")) <= MAX_ATTACHMENT_BYTES
+    rows = data.removeprefix("\ufeff").split("\r\n")
+    assert rows[-1] == ""  # ends with a whole row
+    ids = [row.split(",")[1] for row in rows[1:-1]]
+    assert 10000 < len(ids) < 12000
+    assert ids == [t.id for t in failures[: len(ids)]]
+    note = (
+        f"The first {len(ids)} of 12000 failed tasks are in the attached {name} (it is limited"
+        " to 2 MiB; the function's result lists every task id)."
+    )
+    assert note in outgoing.text
+    assert note in html.unescape(parse(outgoing).get_body(("html",)).get_content())
+
+
+def test_an_alert_in_parts_carries_the_csv_on_its_first_part_only():
+    notifier = EmailNotifier(settings(), max_message_bytes=6000)
+    shippers = [
+        factories.shipper(f"proj-{i:02d}/nginx/oss", failures=[factories.failed(f"t-{i}-a")])
+        for i in range(12)
+    ]
+
+    messages = build(factories.report(*shippers), notifier)
+
+    assert len(messages) > 1
+    first, *rest = messages
+    [(name, data)] = attachments(first).items()
+    assert [row.split(",")[1] for row in data.split("\r\n")[1:-1]] == [
+        f"t-{i}-a" for i in range(12)
+    ]
+    assert f"Every failed task (12) is in the attached {name}." in first.text
+    for later in rest:
+        assert attachments(later) == {}
+        assert parse(later).get_content_type() == "multipart/alternative"
+        assert f"is in the attached {name}, sent with part 1 of this alert." in later.text
+        assert len(wire_bytes(later.payload)) <= 6000
+    assert len(wire_bytes(without_attachment(first.payload))) <= 6000
+
+
+def test_a_message_without_failed_tasks_has_no_attachment_and_no_note():
+    stuck = factories.shipper(stuck_tasks=[factories.stuck("t-stuck")])
+    for report in (factories.report(factories.shipper(resolved=True)), factories.report(stuck)):
+        [outgoing] = build(report)
+
+        assert parse(outgoing).get_content_type() == "multipart/alternative"
+        assert "attached" not in outgoing.text

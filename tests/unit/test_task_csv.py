@@ -13,9 +13,13 @@ from shipper_alert.task_csv import COLUMNS, failed_tasks_csv
 SHANGHAI = timezone(timedelta(hours=8))
 
 
-def rows(text: str) -> list[list[str]]:
+def rows(table: tuple[bytes, int]) -> list[list[str]]:
+    data, count = table
+    text = data.decode("utf-8")
     assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text[1:], newline="")))
+    parsed = list(csv.reader(io.StringIO(text[1:], newline="")))
+    assert count == len(parsed) - 1
+    return parsed
 
 
 def test_every_task_is_a_row_with_its_cause_and_zoned_times():
@@ -26,7 +30,7 @@ def test_every_task_is_a_row_with_its_cause_and_zoned_times():
         },
         SHANGHAI,
     )
-    assert "\r\n" in text
+    assert b"\r\n" in text[0]
     table = rows(text)
     assert table[0] == list(COLUMNS)
     assert [r[:4] for r in table[1:]] == [
@@ -53,3 +57,23 @@ def test_formula_cells_get_an_apostrophe():
 
 def test_no_failures_is_the_header_alone():
     assert rows(failed_tasks_csv({}, timezone.utc)) == [list(COLUMNS)]
+
+
+def test_a_size_cap_keeps_whole_rows_only():
+    tasks = {"p/l/s": [failed(f"t{i:03d}", "x" * 50, None) for i in range(100)]}
+    whole, count = failed_tasks_csv(tasks, timezone.utc)
+    assert count == 100
+
+    data, shown = failed_tasks_csv(tasks, timezone.utc, max_bytes=len(whole) // 2)
+
+    assert 0 < shown < 100
+    assert len(data) <= len(whole) // 2
+    assert whole.startswith(data)  # the same rows, cut before a row, never inside one
+    assert data.endswith(b"\r\n")
+    assert [r[1] for r in rows((data, shown))[1:]] == [f"t{i:03d}" for i in range(shown)]
+
+
+def test_a_cap_below_one_row_leaves_the_header():
+    data, shown = failed_tasks_csv({"p/l/s": [failed("t1")]}, timezone.utc, max_bytes=10)
+    assert shown == 0
+    assert rows((data, shown)) == [list(COLUMNS)]

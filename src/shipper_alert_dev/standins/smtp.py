@@ -64,6 +64,14 @@ class ReceivedMail:
         return body.get_content()
 
     @property
+    def attachments(self) -> dict[str, bytes]:
+        """Each attached file's name and decoded bytes."""
+        return {
+            str(part.get_filename()): part.get_payload(decode=True)
+            for part in self.message.iter_attachments()
+        }
+
+    @property
     def text(self) -> str:
         return self.part("plain")
 

@@ -1,16 +1,21 @@
 """Email: the alert as one multipart/alternative message, byte-identical for one report.
 
+With an attachment (the failed tasks' CSV, attachment.py) the message becomes
+multipart/mixed: the alternative first, then the attachment, base64.
+
 - text/plain first, text/html last (the preferred alternative goes last,
   https://www.rfc-editor.org/rfc/rfc2046#section-5.1.4), both UTF-8 and transfer-encoded
   to 7-bit, so no server needs 8BITMIME;
 - `Auto-Submitted: auto-generated` (https://www.rfc-editor.org/rfc/rfc3834#section-5) so
   that out-of-office robots do not answer an alert;
 - the Message-ID and MIME boundary are digests of the content.
-The size limit and why it is 64 KiB: docs/vendors.md, "Email".
+The size limit (the message without its attachment) and why it is 64 KiB:
+docs/vendors.md, "Email".
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 from binascii import b2a_base64, b2a_qp
@@ -87,3 +92,28 @@ def compose(
     # to contain the digest of its own content: the boundary cannot collide with a line.
     message.set_boundary(f"=_shipper-alert_{digest[32:56]}")
     return message
+
+
+def attach(message: EmailMessage, filename: str, data: bytes) -> None:
+    """Make `message` multipart/mixed: its alternative, then `data` as a CSV attachment."""
+    digest = hashlib.sha256(str(message["Message-ID"]).encode() + b"\0" + data).hexdigest()
+    message.make_mixed()
+    message.add_attachment(
+        data, maintype="text", subtype="csv", filename=filename, params={"charset": "utf-8"}
+    )
+    for part in message.iter_parts():
+        del part["MIME-Version"]
+    # Unlike the alternative's "=_shipper-alert_" + hex, and "=_" is in no base64 text.
+    message.set_boundary(f"=_shipper-alert-mixed_{digest[:24]}")
+
+
+def without_attachment(message: EmailMessage) -> EmailMessage:
+    """A copy of `message` with its alternative only: what the size limit bounds."""
+    if message.get_content_type() != "multipart/mixed":
+        return message
+    plain = copy.deepcopy(message)
+    alternative = next(plain.iter_parts())
+    del plain["Content-Type"]
+    plain["Content-Type"] = alternative["Content-Type"]
+    plain.set_payload(alternative.get_payload())
+    return plain

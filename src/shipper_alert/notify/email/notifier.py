@@ -5,6 +5,8 @@ Recipients refused one by one (RCPT): the message still goes to those accepted, 
 retry goes only to recipients still pending, so nobody receives an alert twice. The
 message counts as delivered only when every recipient accepted it; a permanent (5xx)
 refusal fails the channel naming the address, a temporary (4xx) one is retried.
+The CSV of every failed task (attachment.py) goes on each batch's first message; `fit`
+sizes the message without it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import TYPE_CHECKING, ClassVar
 from shipper_alert.copysafe import one_line
 from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
 from shipper_alert.notify.email import smtp
-from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, compose, recipients_of, wire_bytes
+from shipper_alert.notify.email.attachment import failed_tasks_attachment
+from shipper_alert.notify.email.message import (
+    MAX_MESSAGE_BYTES,
+    attach,
+    compose,
+    recipients_of,
+    wire_bytes,
+)
 from shipper_alert.notify.email.ses import SES_MAX_RECIPIENTS, SesSender
 from shipper_alert.notify.email.settings import EmailSettings
 from shipper_alert.notify.email.smtp import SMTP_MAX_RECIPIENTS
@@ -63,13 +72,15 @@ class EmailNotifier(Notifier):
         batches = [to[i : i + limit] for i in range(0, len(to), limit)] or [()]
         at = report.checked_at or report.window.end
         date = datetime.fromtimestamp(at, report.timezone or timezone.utc)
+        attachment = failed_tasks_attachment(report, date)
+        notes = {"attachment_note": attachment.note} if attachment else {}
         messages: list[Outgoing] = []
         for batch in batches:
 
             def render(view: MessageView, batch: tuple[str, ...] = batch) -> Outgoing:
                 subject = one_line(renderer.render("email.subject.j2", view=view))
-                text = renderer.render("email.text.j2", view=view)
-                html = renderer.render("email.html.j2", view=view)
+                text = renderer.render("email.text.j2", view=view, **notes)
+                html = renderer.render("email.html.j2", view=view, **notes)
                 identity = "|".join(
                     str(v)
                     for v in (
@@ -92,10 +103,14 @@ class EmailNotifier(Notifier):
                 )
                 return Outgoing(self.name, subject, text, message)
 
-            messages.extend(fit(report, render, self.fits, self.usage))
+            batch_messages = fit(report, render, self.fits, self.usage)
+            if attachment:
+                attach(batch_messages[0].payload, attachment.filename, attachment.data)
+            messages.extend(batch_messages)
         return messages
 
     def fits(self, outgoing: Outgoing) -> bool:
+        """The message as sent, before the attachment joins it, within the limit."""
         return len(wire_bytes(outgoing.payload)) <= self.max_message_bytes
 
     def usage(self, outgoing: Outgoing) -> float:

@@ -8,6 +8,7 @@ certificate that does not verify and a missing STARTTLS are not
 from __future__ import annotations
 
 import contextlib
+import logging
 import smtplib
 import socket
 import ssl
@@ -15,13 +16,15 @@ from email.message import EmailMessage
 
 from shipper_alert import transport
 from shipper_alert.notify.base import DeliveryFailure
-from shipper_alert.notify.email.message import envelope_address
+from shipper_alert.notify.email.message import envelope_address, wire_bytes, without_attachment
 from shipper_alert.notify.email.settings import EmailSettings
 from shipper_alert.redact import SecretScrubber
 
 SMTP_MAX_RECIPIENTS = 100  # https://www.rfc-editor.org/rfc/rfc5321#section-4.5.3.1.8
 # smtplib's default EHLO name, socket.getfqdn(), is a DNS lookup no timeout bounds.
 EHLO_NAME = "localhost"
+
+log = logging.getLogger(__name__)
 
 
 def where(settings: EmailSettings) -> str:
@@ -156,6 +159,7 @@ def _session(
             # A server may echo the AUTH blob back in its reply.
             SecretScrubber.register_login(s.smtp_username, password)
             client.login(s.smtp_username, password)
+        message = _within_size(client, message, where(s))
         try:
             refused = client.send_message(
                 message, from_addr=envelope_address(s.sender), to_addrs=recipients
@@ -177,6 +181,22 @@ def _session(
     except (smtplib.SMTPException, OSError):
         _discard(client)
     return dict(refused)
+
+
+def _within_size(client: smtplib.SMTP, message: EmailMessage, where: str) -> EmailMessage:
+    """`message`, without its attachment when the server's declared SIZE is too small for
+    it (https://www.rfc-editor.org/rfc/rfc1870#section-4; 0 is no limit): the alert
+    itself then still goes out."""
+    declared = client.esmtp_features.get("size", "")
+    limit = int(declared) if declared.isdigit() else 0
+    if not limit or message.get_content_type() != "multipart/mixed":
+        return message
+    if len(wire_bytes(message)) <= limit:
+        return message
+    log.warning(
+        "%s: the server takes %d bytes a message; sent without the attachment", where, limit
+    )
+    return without_attachment(message)
 
 
 def _discard(client: smtplib.SMTP | None) -> None:
