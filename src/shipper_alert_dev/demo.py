@@ -5,7 +5,8 @@
    dry-run mode, printing what would be sent and one line per target of each result.
 2. Starts loopback stand-ins for DingTalk (signed), Slack, WeCom, Feishu (signed), a
    generic webhook and an SMTP server, runs the latest check for real, and writes what
-   each service received to demo-output/ (the email as .eml and .html), printing where.
+   each service received to demo-output/ (the email as .eml, .html and its .csv), printing
+   where.
 Everything it started is stopped at the end. Not part of the FC package.
 """
 
@@ -170,7 +171,8 @@ def run_delivery(
 
 def write_received(standins: dict, output: Path) -> list[tuple[str, str, Path]]:
     """Every message each stand-in received, one file each under `output` (emptied first):
-    what a reader sees (markdown, JSON, the email as .eml and its HTML as .html)."""
+    what a reader sees (markdown, JSON, the email as .eml, its HTML as .html and its attached
+    CSV as .csv)."""
     output.mkdir(parents=True, exist_ok=True)
     for old in output.iterdir():
         if old.is_file():
@@ -219,6 +221,8 @@ def write_received(standins: dict, output: Path) -> list[tuple[str, str, Path]]:
         what = f"to {', '.join(mail.rcpt_tos)}: {mail.message['Subject']}"
         write("SMTP", what, f"email-{i}.eml", mail.data)
         write("SMTP", "text/html part", f"email-{i}.html", mail.part("html"))
+        for name, data in mail.attachments.items():
+            write("SMTP", f"attachment {name}", f"email-{i}.csv", data)
     return written
 
 

@@ -111,21 +111,29 @@ def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp
         "--- webhook received (JSON",
         "--- SMTP received (to oncall@example.com: [shipper-alert-demo (cn-hangzhou)] FIRING:",
         "--- SMTP received (text/html part",
+        "--- SMTP received (attachment failed-tasks-",
     ):
         assert heading in text
     folder = tmp_path / "demo-output"
     files = sorted(p.name for p in folder.iterdir())
     assert files == [
-        "dingtalk-1.md", "email-1.eml", "email-1.html", "feishu-1.json", "slack-1.json",
+        "dingtalk-1.md", "email-1.csv", "email-1.eml", "email-1.html", "feishu-1.json", "slack-1.json",
         "webhook-1.json", "wecom-1.md",
     ]  # fmt: skip
     for name in files:
         assert f"{folder / name}" in text  # the demo says where each one is
         assert "oss-archive-unauth" in (folder / name).read_text("utf-8"), name
+    [attached] = eml_attachments(folder / "email-1.eml")
+    assert attached == (folder / "email-1.csv").read_bytes()
     eml = email.message_from_bytes((folder / "email-1.eml").read_bytes(), policy=policy.default)
     assert eml.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n") == (
         folder / "email-1.html"
     ).read_text("utf-8")
+
+
+def eml_attachments(path):
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    return [part.get_payload(decode=True) for part in message.iter_attachments()]
 
 
 def test_the_demo_episode_fires_digests_and_resolves(tmp_path, monkeypatch):
