@@ -34,6 +34,9 @@ TEMPLATE_FOLDER = "templates"
 TEMPLATES = Path(__file__).with_name(TEMPLATE_FOLDER)
 # A custom part may use at most this share of the invocation's time left.
 CUSTOM_RENDER_SHARE = 0.1
+# The built-in environment per timezone (its filters format times in it), kept for the
+# process: its compiled templates serve every Renderer (a warm FC instance compiles once).
+_BUILTIN_ENVIRONMENTS: dict[Any, Any] = {}
 
 
 def _time(epoch: int | None, tz, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -192,6 +195,8 @@ class Renderer:
                 if note not in self.notes:
                     self.notes.append(note)
         if self._builtin is None:
-            self._builtin = self._environment(custom=False)
+            self._builtin = _BUILTIN_ENVIRONMENTS.get(self.timezone)
+            if self._builtin is None:
+                self._builtin = _BUILTIN_ENVIRONMENTS[self.timezone] = self._environment(False)
         context["notes"] = tuple(self.notes)
         return self._builtin.get_template(name).render(**context).strip()

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, ClassVar
 
 from shipper_alert.copysafe import one_line
-from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
+from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit, within
 from shipper_alert.notify.email import smtp
 from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, compose, recipients_of, wire_bytes
 from shipper_alert.notify.email.ses import SES_MAX_RECIPIENTS, SesSender
@@ -92,15 +92,15 @@ class EmailNotifier(Notifier):
                 )
                 return Outgoing(self.name, subject, text, message)
 
-            messages.extend(fit(report, render, self.fits, self.usage))
+            messages.extend(fit(report, render, *within(self._size, self.max_message_bytes)))
         return messages
 
     def fits(self, outgoing: Outgoing) -> bool:
-        return len(wire_bytes(outgoing.payload)) <= self.max_message_bytes
+        return self._size(outgoing) <= self.max_message_bytes
 
-    def usage(self, outgoing: Outgoing) -> float:
-        """The share of the message limit it takes (guides `fit`'s search)."""
-        return len(wire_bytes(outgoing.payload)) / self.max_message_bytes
+    @staticmethod
+    def _size(outgoing: Outgoing) -> int:
+        return len(wire_bytes(outgoing.payload))
 
     # -- send (one attempt) -----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

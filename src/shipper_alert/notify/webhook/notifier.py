@@ -17,7 +17,7 @@ import requests
 from shipper_alert import __version__
 from shipper_alert.headings import CauseLine
 from shipper_alert.links import ConsoleLink
-from shipper_alert.notify.base import Outgoing, fit
+from shipper_alert.notify.base import Outgoing, fit, within
 from shipper_alert.notify.http import HttpNotifier, encode_json
 from shipper_alert.notify.webhook.settings import WebhookSettings
 from shipper_alert.redact import Secret
@@ -256,11 +256,11 @@ class WebhookNotifier(HttpNotifier):
         return self._settings.url
 
     def fits(self, outgoing: Outgoing) -> bool:
-        return len(encode_body(outgoing.payload)) <= self.max_body_bytes
+        return self._body_bytes(outgoing) <= self.max_body_bytes
 
-    def usage(self, outgoing: Outgoing) -> float:
-        """The share of the body limit the document takes (guides `fit`'s search)."""
-        return len(encode_body(outgoing.payload)) / self.max_body_bytes
+    @staticmethod
+    def _body_bytes(outgoing: Outgoing) -> int:
+        return len(encode_body(outgoing.payload))
 
     # -- build (pure) ---------------------------------------------------------------------
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
@@ -271,7 +271,7 @@ class WebhookNotifier(HttpNotifier):
             text = json.dumps(document, ensure_ascii=False, indent=2)
             return Outgoing(channel=SERVICE, title=title, text=text, payload=document)
 
-        return fit(report, render, self.fits, self.usage)
+        return fit(report, render, *within(self._body_bytes, self.max_body_bytes))
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
