@@ -194,41 +194,46 @@ class _Search:
         high, high_out = top + 1, None  # the smallest n known not to fit
         if known_too_big is not None:
             high, high_out = known_too_big
-        seen: list[tuple[int, float]] = []  # (n, usage) of the last two probes
-        if known_too_big is not None and self.usage is not None:
-            seen = [(high, self.usage(high_out))]
+        used: dict[int, float] = {}  # n -> usage, of the messages measured
+        if high_out is not None and self.usage is not None:
+            used[high] = self.usage(high_out)
+        last: list[int] = []  # the last two n measured
         step = 0
         while high - low > 1:
-            probe = self._aim(low, high, high_out, seen, step)
+            probe = self._aim(low, high, used, last, step)
             step += 1
             candidate = make(probe)
             if self.usage is not None:
-                seen = [*seen[-1:], (probe, self.usage(candidate))]
+                used[probe] = self.usage(candidate)
+                last = [*last[-1:], probe]
             if self.fits(candidate):
                 low, low_out = probe, candidate
             else:
                 high, high_out = probe, candidate
         return low, low_out
 
-    def _aim(self, low: int, high: int, high_out, seen: list, step: int) -> int:
+    def _aim(self, low: int, high: int, used: dict, last: list, step: int) -> int:
         middle = (low + high) // 2  # low < middle < high, as high - low > 1
         if self.usage is None:
             return middle
         if step == 0:
             # The smallest first: cheap, and it decides whether anything fits at all.
             return low + 1
-        if step % 3 == 2:
-            # Now and then a halving (or, with no upper bound measured yet, a doubling)
-            # bounds the worst case.
-            return middle if high_out is not None else min(high - 1, 2 * low + 2)
-        if len(seen) < 2 or seen[0][0] == seen[1][0] or seen[1][1] == seen[0][1]:
-            # One point (or a flat line): a small step up shows the slope.
-            return middle if high_out is not None else min(high - 1, low + SLOPE_STEP)
-        (n0, u0), (n1, u1) = seen
-        slope = (u1 - u0) / (n1 - n0)
-        if slope <= 0:
+        measured_high = high in used
+        if step % 3 == 0 and (measured_high or step >= 6):
+            # Now and then a halving (or, with no upper bound measured after a few steps,
+            # a doubling) bounds the worst case.
+            return middle if measured_high else min(high - 1, 2 * low + 2)
+        if measured_high and low in used:
+            (n0, u0), (n1, u1) = (low, used[low]), (high, used[high])  # between the bounds
+        elif len(last) == 2:
+            (n0, u0), (n1, u1) = ((n, used[n]) for n in last)  # beyond the last two
+        else:
+            # One point: a small step up shows what a line takes.
+            return min(high - 1, low + SLOPE_STEP)
+        if n0 == n1 or u1 == u0 or (u1 - u0) / (n1 - n0) <= 0:
             return middle
-        guess = n1 + math.floor((1.0 - u1) / slope)  # where the secant reaches 1.0
+        guess = n0 + math.floor((1.0 - u0) / ((u1 - u0) / (n1 - n0)))  # where usage is 1.0
         return min(max(guess, low + 1), high - 1)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -267,11 +268,13 @@ class WebhookNotifier(HttpNotifier):
         def render(view: MessageView) -> Outgoing:
             title = renderer.render("text.subject.j2", view=view)
             notes = list(dict.fromkeys([*report.notes, *renderer.notes]))
-            document = payload(view, title, notes)
-            text = json.dumps(document, ensure_ascii=False, indent=2)
-            return Outgoing(channel=SERVICE, title=title, text=text, payload=document)
+            return Outgoing(SERVICE, title, "", payload(view, title, notes))
 
-        return fit(report, render, *within(self._body_bytes, self.max_body_bytes))
+        # The readable text (indented JSON: the slow encoder) only of the messages chosen.
+        return [
+            replace(m, text=json.dumps(m.payload, ensure_ascii=False, indent=2))
+            for m in fit(report, render, *within(self._body_bytes, self.max_body_bytes))
+        ]
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
