@@ -137,11 +137,16 @@ def fit(
         if fits(full):
             return [full]
         known = (tasks, full)
-    _, best = search.largest_n(lambda n: render(view(Limits(tasks=n))), tasks, known)
+    _, best, too_big = search.largest_n(lambda n: render(view(Limits(tasks=n))), tasks, known)
     if best is not None:
         return [best]
+    # No task line fits: the summary with every group (too_big, n = 0) is where the
+    # search over groups starts from.
     groups = max_groups(report)
-    _, best = search.largest_n(lambda n: render(view(Limits(tasks=0, groups=n))), groups, None)
+    too_big = (groups, too_big) if too_big is not None else None
+    _, best, _ = search.largest_n(
+        lambda n: render(view(Limits(tasks=0, groups=n))), groups, too_big
+    )
     if best is not None:
         return [best]
     return _split(report, render, search, view)
@@ -185,10 +190,10 @@ class _Search:
         top: int,
         known_too_big: tuple[int, Outgoing] | None,
         smallest: int = 0,
-    ) -> tuple[int, Outgoing | None]:
-        """The largest n in [smallest, top] whose make(n) fits, with that message;
-        (smallest - 1, None) when none fits. `known_too_big`: an n already rendered (and
-        its message) that does not fit.
+    ) -> tuple[int, Outgoing | None, Outgoing | None]:
+        """The largest n in [smallest, top] whose make(n) fits, with that message and the
+        message of n + 1 (None when not rendered); (smallest - 1, None, ...) when none fits.
+        `known_too_big`: an n already rendered (and its message) that does not fit.
         """
         low, low_out = smallest - 1, None  # the largest n known to fit
         high, high_out = top + 1, None  # the smallest n known not to fit
@@ -210,7 +215,7 @@ class _Search:
                 low, low_out = probe, candidate
             else:
                 high, high_out = probe, candidate
-        return low, low_out
+        return low, low_out, high_out
 
     def _aim(self, low: int, high: int, used: dict, last: list, step: int) -> int:
         middle = (low + high) // 2  # low < middle < high, as high - low > 1
@@ -255,7 +260,7 @@ def _split(
         def packed(k: int, rest: tuple = rest) -> Outgoing:
             return render(view(summary, rest[:k], 99, 99))
 
-        taken, _ = search.largest_n(packed, len(rest), None, smallest=1)
+        taken, _, _ = search.largest_n(packed, len(rest), None, smallest=1)
         taken = max(taken, 1)
         parts.append(rest[:taken])
         start += taken
@@ -267,6 +272,6 @@ def _split(
         def filled(n: int, chosen: tuple = chosen, index: int = index) -> Outgoing:
             return render(view(Limits(tasks=n), chosen, index, count))
 
-        _, best = search.largest_n(filled, tasks, None)
+        _, best, _ = search.largest_n(filled, tasks, None)
         messages.append(best or render(view(summary, chosen, index, count)))
     return messages
