@@ -28,6 +28,7 @@ import hashlib
 import logging
 import re
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ COMPILED = TEMPLATES / "compiled"  # made by compile_builtin; not in git
 MANIFEST = "SOURCES"  # in COMPILED: the digest of what the modules were compiled from
 
 
+@lru_cache(maxsize=8192)  # each task's times are formatted again at every fit probe
 def _time(epoch: int | None, tz, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     if epoch is None or epoch <= 0:
         return "-"

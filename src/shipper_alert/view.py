@@ -71,9 +71,20 @@ class Shared:
     """What every view of one report shows alike, worked out once however many views
     `fit` lays out: the causes, the footer, and each target's chart, link and commands."""
 
+    _last: Shared | None = None  # of the report laid out last: every channel lays it out
+
     def __init__(self, report: Report) -> None:
         self.report = report
         self._per_target: dict[tuple[Any, int], Any] = {}
+
+    @classmethod
+    def of(cls, report: Report) -> Shared:
+        """The Shared of `report`: the one made last when it was for the same report (a
+        report never changes), so that every channel's messages share it."""
+        last = cls._last
+        if last is None or last.report is not report:
+            last = cls._last = cls(report)
+        return last
 
     @cached_property
     def findings(self) -> tuple:
@@ -113,7 +124,7 @@ class MessageView:
 
     def __post_init__(self) -> None:
         if self.shared is None:
-            object.__setattr__(self, "shared", Shared(self.report))
+            object.__setattr__(self, "shared", Shared.of(self.report))
 
     @property
     def hidden_items(self) -> int:
@@ -207,7 +218,7 @@ def build_view(
     `shared` (of the same report) work out what they show alike once."""
     budget = limits.tasks
     views = []
-    shared = shared or Shared(report)
+    shared = shared or Shared.of(report)
     for shipper in shared.findings if shippers is None else shippers:
         groups = shared.per_target("groups", shipper, _groups)
         shown_groups = groups if limits.groups is None else groups[: limits.groups]

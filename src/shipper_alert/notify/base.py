@@ -125,7 +125,7 @@ def fit(
     part only (mentions on the first, say) must be added in every trial render too.
     """
     search = _Search(fits, usage)
-    shared = Shared(report)
+    shared = Shared.of(report)
 
     def view(limits: Limits, *rest) -> MessageView:
         return build_view(report, limits, *rest, shared=shared)

@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import replace
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import requests
@@ -46,6 +47,7 @@ def fingerprint(*identity: str) -> str:
     return hashlib.sha256(joined).hexdigest()[:FINGERPRINT_DIGITS]
 
 
+@lru_cache(maxsize=8192)  # three times a task, again at every fit probe
 def iso(epoch: int | None) -> str | None:
     """RFC 3339 UTC (`2026-11-28T07:59:00Z`), or None for an unknown time."""
     if epoch is None or epoch <= 0:
