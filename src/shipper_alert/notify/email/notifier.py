@@ -10,6 +10,7 @@ refusal fails the channel naming the address, a temporary (4xx) one is retried.
 from __future__ import annotations
 
 import ssl
+from dataclasses import replace
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, ClassVar
@@ -20,6 +21,7 @@ from shipper_alert.notify.email import smtp
 from shipper_alert.notify.email.message import MAX_MESSAGE_BYTES, compose, recipients_of, wire_bytes
 from shipper_alert.notify.email.ses import SES_MAX_RECIPIENTS, SesSender
 from shipper_alert.notify.email.settings import EmailSettings
+from shipper_alert.notify.email.size import WireSize
 from shipper_alert.notify.email.smtp import SMTP_MAX_RECIPIENTS
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer
@@ -64,6 +66,7 @@ class EmailNotifier(Notifier):
         at = report.checked_at or report.window.end
         date = datetime.fromtimestamp(at, report.timezone or timezone.utc)
         messages: list[Outgoing] = []
+        size = WireSize()
         for batch in batches:
 
             def render(view: MessageView, batch: tuple[str, ...] = batch) -> Outgoing:
@@ -81,26 +84,25 @@ class EmailNotifier(Notifier):
                         view.parts,
                     )
                 )
-                message = compose(
-                    subject=subject,
-                    text=text,
-                    html=html,
-                    sender=self.settings.sender,
-                    recipients=batch,
-                    date=date,
-                    identity=identity,
-                )
-                return Outgoing(self.name, subject, text, message)
+                parts = {
+                    "subject": subject,
+                    "text": text,
+                    "html": html,
+                    "sender": self.settings.sender,
+                    "recipients": batch,
+                    "date": date,
+                    "identity": identity,
+                }
+                return Outgoing(self.name, subject, text, parts)  # composed once chosen
 
-            messages.extend(fit(report, render, *within(self._size, self.max_message_bytes)))
+            chosen = fit(
+                report, render, *within(lambda o: size.of(o.payload), self.max_message_bytes)
+            )
+            messages.extend(replace(m, payload=compose(**m.payload)) for m in chosen)
         return messages
 
     def fits(self, outgoing: Outgoing) -> bool:
-        return self._size(outgoing) <= self.max_message_bytes
-
-    @staticmethod
-    def _size(outgoing: Outgoing) -> int:
-        return len(wire_bytes(outgoing.payload))
+        return len(wire_bytes(outgoing.payload)) <= self.max_message_bytes
 
     # -- send (one attempt) -----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:
