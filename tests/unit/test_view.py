@@ -114,3 +114,27 @@ def test_usage_aims_the_search_and_chooses_exactly_what_bisection_chooses(limit)
     )
     assert [m.text for m in aimed] == [m.text for m in bisected]
     assert renders["aimed"] < renders["bisect"]
+
+
+def test_a_long_report_is_searched_from_below_never_rendering_far_more_than_fits():
+    report = factories.report(
+        *(
+            factories.shipper(f"proj-a/l{i:02d}/s", failures=factories.many_failures(200))
+            for i in range(10)
+        )
+    )
+    limit = 3_000
+    rendered = []
+
+    def counting(view):
+        rendered.append(sum(len(g.tasks) for s in view.shippers for g in s.groups))
+        return render(view)
+
+    usage = lambda out: len(out.text.encode()) / limit  # noqa: E731
+    (out,) = fit(report, counting, size_limit(limit), usage)
+    (bisected,) = fit(report, render, size_limit(limit))
+    assert out.text == bisected.text
+    shown = out.text.count("\n- ")
+    assert 0 < shown < 2_000
+    assert max(rendered) <= 2 * shown + 16  # never the 2,000 lines of the whole report
+    assert len(rendered) <= 8
