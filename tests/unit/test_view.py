@@ -1,3 +1,5 @@
+import random
+
 import pytest
 
 import factories
@@ -138,3 +140,30 @@ def test_a_long_report_is_searched_from_below_never_rendering_far_more_than_fits
     assert 0 < shown < 2_000
     assert max(rendered) <= 2 * shown + 16  # never the 2,000 lines of the whole report
     assert len(rendered) <= 8
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_aimed_search_finds_the_largest_n_that_fits_whatever_the_usage(seed):
+    """Usage that is linear, stepped, flat or noisy only aims: the answer is bisection's."""
+    from shipper_alert.notify.base import _Search  # noqa: PLC0415 - the search itself
+
+    pick = random.Random(seed)
+    top = pick.choice([0, 1, 5, 40, 300, 2_500])
+    answer = pick.randint(-1, top)  # -1: nothing fits
+    shape = pick.choice(["linear", "steps", "flat", "noisy"])
+
+    def usage_of(n: int) -> float:
+        base = {"linear": n, "steps": n // 10 * 10, "flat": 0, "noisy": n + pick.random() * 30}
+        return 0.3 + base[shape] / max(top, 1)
+
+    made = []
+
+    def make(n: int) -> Outgoing:
+        made.append(n)
+        return Outgoing("t", "t", str(n), {"n": n, "usage": usage_of(n)})
+
+    search = _Search(lambda out: out.payload["n"] <= answer, lambda out: out.payload["usage"])
+    n, out, _ = search.largest_n(make, top, None)
+    assert n == answer
+    assert (out is None) == (answer == -1)
+    assert len(made) <= 4 * (top.bit_length() + 2)

@@ -225,10 +225,11 @@ class _Search:
             # The smallest first: cheap, and it decides whether anything fits at all.
             return low + 1
         measured_high = high in used
+        # A halving, or with no upper bound measured a doubling (never a render far larger
+        # than what fits): now and then, and when the usage shows no slope.
+        blind = middle if measured_high else min(high - 1, 2 * low + 2)
         if step % 3 == 0 and (measured_high or step >= 6):
-            # Now and then a halving (or, with no upper bound measured after a few steps,
-            # a doubling) bounds the worst case.
-            return middle if measured_high else min(high - 1, 2 * low + 2)
+            return blind
         if measured_high and low in used:
             (n0, u0), (n1, u1) = (low, used[low]), (high, used[high])  # between the bounds
         elif len(last) == 2:
@@ -237,7 +238,7 @@ class _Search:
             # One point: a small step up shows what a line takes.
             return min(high - 1, low + SLOPE_STEP)
         if n0 == n1 or u1 == u0 or (u1 - u0) / (n1 - n0) <= 0:
-            return middle
+            return blind
         guess = n0 + math.floor((1.0 - u0) / ((u1 - u0) / (n1 - n0)))  # where usage is 1.0
         return min(max(guess, low + 1), high - 1)
 
