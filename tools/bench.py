@@ -11,7 +11,8 @@ against the local simulator in a process of its own, every request delayed by LA
    on FC's Python 3.10 in a fresh isolated interpreter that cannot write bytecode, vs a
    script with the SDK on the same interpreter (SDK with its bytecode, as FC has it built in).
 3. Building every channel's messages for 2,500 failures across 50 shippers (first build in
-   a fresh process, templates compiled included; then again, warm).
+   a fresh process, loading jinja2 and the templates as the package ships them, precompiled,
+   included; then the next window's, warm).
 4. Cold import: `import index` vs `import aliyun.log` (`-X importtime`, median).
 
 `--quick` runs smaller cases; `--json FILE` also writes every figure. Numbers depend on the

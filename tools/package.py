@@ -101,8 +101,18 @@ def _copy_sources(build: Path) -> None:
     shutil.copytree(
         source,
         build / "shipper_alert",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "compiled"),
     )
+    _compile_templates(build / "shipper_alert" / "templates" / "compiled")
+
+
+def _compile_templates(target: Path) -> None:
+    """The built-in templates as Python modules (shipper_alert.render.compile_builtin), so
+    that a cold start loads their bytecode instead of compiling the templates."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from shipper_alert.render import compile_builtin  # noqa: PLC0415 - the sources packaged
+
+    compile_builtin(target)
 
 
 def _install_dependencies(build: Path) -> None:

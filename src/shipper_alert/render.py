@@ -14,13 +14,21 @@ markup for every value that comes from the API: copysafe.FILTERS (`slack_code`,
 `markdown_code`, `html_code`, `plain_text`), which keep what a reader copies intact, and
 the older `mrkdwn` and `markdown` look-alike escapes for our own notes and the push line.
 jinja2 is imported when the first message is rendered, not when the function loads.
+
+The package ships the built-in templates compiled to Python modules (`compile_builtin`,
+run by tools/package.py; jinja2's `compile_templates`), so that a cold start loads their
+bytecode instead of compiling 23 templates; they are used only while their manifest
+matches the template sources and jinja2's version, else the templates are compiled as
+usual. A TEMPLATE_DIR's environment always compiles from the sources.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +42,14 @@ TEMPLATE_FOLDER = "templates"
 TEMPLATES = Path(__file__).with_name(TEMPLATE_FOLDER)
 # A custom part may use at most this share of the invocation's time left.
 CUSTOM_RENDER_SHARE = 0.1
+# The built-in environment per timezone (its filters format times in it), kept for the
+# process: its compiled templates serve every Renderer (a warm FC instance compiles once).
+_BUILTIN_ENVIRONMENTS: dict[Any, Any] = {}
+COMPILED = TEMPLATES / "compiled"  # made by compile_builtin; not in git
+MANIFEST = "SOURCES"  # in COMPILED: the digest of what the modules were compiled from
 
 
+@lru_cache(maxsize=8192)  # each task's times are formatted again at every fit probe
 def _time(epoch: int | None, tz, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     if epoch is None or epoch <= 0:
         return "-"
@@ -94,6 +108,36 @@ def escape_markdown(value: Any) -> str:
     return re.sub(r"^(\s*)([-+]|\d+\.)", lambda m: m.group(1) + "\u200b" + m.group(2), text)
 
 
+def sources_digest(folder: Path = TEMPLATES) -> str:
+    """What compiled templates depend on: jinja2's version and every template's text."""
+    import jinja2  # noqa: PLC0415 - keep the cold start light
+
+    digest = hashlib.sha256(jinja2.__version__.encode())
+    for path in sorted(folder.glob("*.j2")):
+        digest.update(b"\0%s\0%s" % (path.name.encode(), path.read_bytes()))
+    return digest.hexdigest()
+
+
+def compile_builtin(target: Path = COMPILED) -> Path:
+    """The built-in templates compiled to Python modules in `target`, with their manifest."""
+    import shutil  # noqa: PLC0415 - build time only
+
+    environment = Renderer()._environment(custom=False)
+    shutil.rmtree(target, ignore_errors=True)
+    environment.compile_templates(
+        str(target), zip=None, filter_func=lambda name: "/" not in name and name.endswith(".j2")
+    )
+    (target / MANIFEST).write_text(sources_digest(), encoding="ascii")
+    return target
+
+
+def compiled_current() -> bool:
+    try:
+        return (COMPILED / MANIFEST).read_text(encoding="ascii") == sources_digest()
+    except OSError:
+        return False
+
+
 class Renderer:
     """Renders `<channel>.<part>.j2` for a view; see the module docstring."""
 
@@ -129,10 +173,12 @@ class Renderer:
             "html_code": lambda value, limit=None: Markup(copysafe.html_code(value, limit)),  # noqa: S704
         }
 
-    def _environment(self, custom: bool):
+    def _environment(self, custom: bool, compiled: bool = False):
         import jinja2  # noqa: PLC0415 - keep the cold start light
 
         builtin_loader = jinja2.FileSystemLoader(str(TEMPLATES))
+        if compiled:
+            builtin_loader = jinja2.ModuleLoader(str(COMPILED))
         options: dict[str, Any] = {
             "undefined": jinja2.StrictUndefined,
             "autoescape": jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
@@ -192,6 +238,9 @@ class Renderer:
                 if note not in self.notes:
                     self.notes.append(note)
         if self._builtin is None:
-            self._builtin = self._environment(custom=False)
+            self._builtin = _BUILTIN_ENVIRONMENTS.get(self.timezone)
+            if self._builtin is None:
+                self._builtin = self._environment(custom=False, compiled=compiled_current())
+                _BUILTIN_ENVIRONMENTS[self.timezone] = self._builtin
         context["notes"] = tuple(self.notes)
         return self._builtin.get_template(name).render(**context).strip()

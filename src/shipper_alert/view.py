@@ -9,8 +9,10 @@ come from the report, never from what is shown, so truncation cannot make a coun
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from shipper_alert import headings, history_chart, links
 from shipper_alert import history as timelines
@@ -65,12 +67,64 @@ class ShipperView:
         return (len(self.report.failed_tasks) - shown_failed) + self.hidden_stuck
 
 
+class Shared:
+    """What every view of one report shows alike, worked out once however many views
+    `fit` lays out: the causes, the footer, and each target's chart, link and commands."""
+
+    _last: Shared | None = None  # of the report laid out last: every channel lays it out
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self._per_target: dict[tuple[Any, int], Any] = {}
+
+    @classmethod
+    def of(cls, report: Report) -> Shared:
+        """The Shared of `report`: the one made last when it was for the same report (a
+        report never changes), so that every channel's messages share it."""
+        last = cls._last
+        if last is None or last.report is not report:
+            last = cls._last = cls(report)
+        return last
+
+    @cached_property
+    def findings(self) -> tuple:
+        return self.report.findings
+
+    @cached_property
+    def causes(self) -> headings.Causes:
+        return headings.causes_of(self.report)
+
+    @cached_property
+    def push_line(self) -> str:
+        return headings.push_line(self.report, self.causes)
+
+    @cached_property
+    def totals(self):
+        return self.report.totals
+
+    @cached_property
+    def footer(self) -> str:
+        return headings.footer(self.report)
+
+    def per_target(self, what: Any, target: ShipperReport, make: Callable[[Any], Any]) -> Any:
+        """make(target), once per target and `what`."""
+        key = (what, id(target))
+        if key not in self._per_target:
+            self._per_target[key] = make(target)
+        return self._per_target[key]
+
+
 @dataclass(frozen=True)
 class MessageView:
     report: Report
     shippers: tuple[ShipperView, ...]
     part: int = 1
     parts: int = 1
+    shared: Shared = None  # type: ignore[assignment] - None: one of its own
+
+    def __post_init__(self) -> None:
+        if self.shared is None:
+            object.__setattr__(self, "shared", Shared.of(self.report))
 
     @property
     def hidden_items(self) -> int:
@@ -78,20 +132,20 @@ class MessageView:
 
     @property
     def totals(self):
-        return self.report.totals
+        return self.shared.totals
 
-    @cached_property
+    @property
     def causes(self) -> headings.Causes:
         """Every cause of the whole report (not only of the shippers in this part)."""
-        return headings.causes_of(self.report)
+        return self.shared.causes
 
     @cached_property
     def title(self) -> str:
-        return headings.title(self.report, self.report.findings, self.part, self.parts)
+        return headings.title(self.report, self.shared.findings, self.part, self.parts)
 
     @cached_property
     def push_line(self) -> str:
-        line = headings.push_line(self.report, self.causes)
+        line = self.shared.push_line
         return f"{line} · part {self.part} of {self.parts}" if self.parts > 1 else line
 
     def retry_commands(self, shipper: ShipperView) -> tuple[str, ...]:
@@ -99,40 +153,57 @@ class MessageView:
         goes too, so that it never costs a split."""
         if not any(g.tasks for g in shipper.groups):
             return ()
-        return headings.retry_commands(self.report, shipper.report)
+        report = self.report
+        return self.shared.per_target(
+            "retry", shipper.report, lambda r: headings.retry_commands(report, r)
+        )
 
     def bar_line(self, shipper: ShipperView) -> str:
         """`failed ··▁▃█ · succeeded ██▇▂·` over the lookback; "" without a timeline
         (export jobs, unread shippers)."""
-        timeline = getattr(shipper.report, "timeline", None)
-        return timelines.bar_line(timeline) if timeline else ""
+        return self.shared.per_target("bars", shipper.report, _bar_line)
 
     def timeline_label(self, shipper: ShipperView) -> str:
         """What the bars cover: `06:05–12:05 UTC, 15m a bar`."""
-        timeline = getattr(shipper.report, "timeline", None)
-        if not timeline:
-            return ""
-        return timelines.span_label(timeline, self.report.timezone, self.report.timezone_name)
+        return self._drawn(shipper, timelines.span_label)
 
     def timeline_chart(self, shipper: ShipperView) -> str:
         """The email's HTML-table chart (escaped by html_chart itself)."""
-        timeline = getattr(shipper.report, "timeline", None)
-        if not timeline:
-            return ""
-        return history_chart.html_chart(timeline, self.report.timezone, self.report.timezone_name)
+        return self._drawn(shipper, history_chart.html_chart)
+
+    def _drawn(self, shipper: ShipperView, draw) -> str:
+        """draw(timeline, timezone, its name), once per target; "" without a timeline."""
+        zone, name = self.report.timezone, self.report.timezone_name
+
+        def drawn(target) -> str:
+            timeline = getattr(target, "timeline", None)
+            return draw(timeline, zone, name) if timeline else ""
+
+        return self.shared.per_target(draw, shipper.report, drawn)
 
     def console_link(self, shipper: ShipperView) -> links.ConsoleLink:
         """The shipper's (or export job's) console page in the report's region; without
         the region when it is not a region id (the console then opens the default one)."""
-        region = self.report.region
+        return self.shared.per_target("link", shipper.report, self._console_link)
+
+    def _console_link(self, target: ShipperReport) -> links.ConsoleLink:
         try:
-            return shipper.report.console_link(region)
+            return target.console_link(self.report.region)
         except ValueError:
-            return shipper.report.console_link(None)
+            return target.console_link(None)
 
     @property
     def footer(self) -> str:
-        return headings.footer(self.report)
+        return self.shared.footer
+
+
+def _groups(target) -> tuple:
+    return target.groups
+
+
+def _bar_line(target) -> str:
+    timeline = getattr(target, "timeline", None)
+    return timelines.bar_line(timeline) if timeline else ""
 
 
 def build_view(
@@ -141,12 +212,15 @@ def build_view(
     shippers: tuple[ShipperReport, ...] | None = None,
     part: int = 1,
     parts: int = 1,
+    shared: Shared | None = None,
 ) -> MessageView:
-    """Lay out `shippers` (default: every finding) under `limits`."""
+    """Lay out `shippers` (default: every finding) under `limits`; views that pass one
+    `shared` (of the same report) work out what they show alike once."""
     budget = limits.tasks
     views = []
-    for shipper in report.findings if shippers is None else shippers:
-        groups = shipper.groups
+    shared = shared or Shared.of(report)
+    for shipper in shared.findings if shippers is None else shippers:
+        groups = shared.per_target("groups", shipper, _groups)
         shown_groups = groups if limits.groups is None else groups[: limits.groups]
         group_views = []
         for group in shown_groups:
@@ -170,7 +244,7 @@ def build_view(
                 stuck=shipper.stuck_tasks[:stuck_take],
             )
         )
-    return MessageView(report, tuple(views), part, parts)
+    return MessageView(report, tuple(views), part, parts, shared)
 
 
 def section_key(view: MessageView, shipper: ShipperView) -> tuple:

@@ -1,3 +1,5 @@
+import random
+
 import pytest
 
 import factories
@@ -114,3 +116,54 @@ def test_usage_aims_the_search_and_chooses_exactly_what_bisection_chooses(limit)
     )
     assert [m.text for m in aimed] == [m.text for m in bisected]
     assert renders["aimed"] < renders["bisect"]
+
+
+def test_a_long_report_is_searched_from_below_never_rendering_far_more_than_fits():
+    report = factories.report(
+        *(
+            factories.shipper(f"proj-a/l{i:02d}/s", failures=factories.many_failures(200))
+            for i in range(10)
+        )
+    )
+    limit = 3_000
+    rendered = []
+
+    def counting(view):
+        rendered.append(sum(len(g.tasks) for s in view.shippers for g in s.groups))
+        return render(view)
+
+    usage = lambda out: len(out.text.encode()) / limit  # noqa: E731
+    (out,) = fit(report, counting, size_limit(limit), usage)
+    (bisected,) = fit(report, render, size_limit(limit))
+    assert out.text == bisected.text
+    shown = out.text.count("\n- ")
+    assert 0 < shown < 2_000
+    assert max(rendered) <= 2 * shown + 16  # never the 2,000 lines of the whole report
+    assert len(rendered) <= 8
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_aimed_search_finds_the_largest_n_that_fits_whatever_the_usage(seed):
+    """Usage that is linear, stepped, flat or noisy only aims: the answer is bisection's."""
+    from shipper_alert.notify.base import _Search  # noqa: PLC0415 - the search itself
+
+    pick = random.Random(seed)
+    top = pick.choice([0, 1, 5, 40, 300, 2_500])
+    answer = pick.randint(-1, top)  # -1: nothing fits
+    shape = pick.choice(["linear", "steps", "flat", "noisy"])
+
+    def usage_of(n: int) -> float:
+        base = {"linear": n, "steps": n // 10 * 10, "flat": 0, "noisy": n + pick.random() * 30}
+        return 0.3 + base[shape] / max(top, 1)
+
+    made = []
+
+    def make(n: int) -> Outgoing:
+        made.append(n)
+        return Outgoing("t", "t", str(n), {"n": n, "usage": usage_of(n)})
+
+    search = _Search(lambda out: out.payload["n"] <= answer, lambda out: out.payload["usage"])
+    n, out, _ = search.largest_n(make, top, None)
+    assert n == answer
+    assert (out is None) == (answer == -1)
+    assert len(made) <= 4 * (top.bit_length() + 2)

@@ -11,6 +11,7 @@ It never retries, sleeps or fans out: `notify.delivery` does that for every chan
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,14 @@ from typing import Any, ClassVar
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer
 from shipper_alert.report import Report
-from shipper_alert.view import Limits, MessageView, build_view, max_groups, total_task_lines
+from shipper_alert.view import (
+    Limits,
+    MessageView,
+    Shared,
+    build_view,
+    max_groups,
+    total_task_lines,
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,15 @@ class Notifier(ABC):
         """Release pooled connections."""
 
 
+# Up to this many task lines, `fit` renders the whole message first (one render when it
+# fits); beyond, it climbs from the summary, so that no probe renders far more lines than
+# the channel can take.
+FULL_FIRST_LINES = 100
+# With one measured point, the search first steps this many task lines up to see how much
+# a line takes.
+SLOPE_STEP = 8
+
+
 def fit(
     report: Report,
     render: Callable[[MessageView], Outgoing],
@@ -99,30 +116,62 @@ def fit(
     `usage` (the share of the channel's tightest limit a message takes, 1.0 = full) only
     guides where the search looks next: each step measures the message it rendered and
     aims at the size that would just fit, so a search takes a few renders instead of one
-    per halving; `fits` alone decides, so what is chosen is exactly what bisection would
-    choose. Without `usage` the search bisects.
+    per halving, and a long report is searched from below (no render of thousands of
+    lines); `fits` alone decides, so what is chosen is exactly what bisection would
+    choose (the largest n that fits). Without `usage` the search bisects.
 
     Packing for step 4 measures trial renders labelled "part 99 of 99", so `render` must
     make a part no larger when only its number changes: anything a channel adds to one
     part only (mentions on the first, say) must be added in every trial render too.
     """
     search = _Search(fits, usage)
-    full = render(build_view(report))
-    if fits(full):
-        return [full]
+    shared = Shared.of(report)
+
+    def view(limits: Limits, *rest) -> MessageView:
+        return build_view(report, limits, *rest, shared=shared)
+
     tasks = total_task_lines(report)
-    _, best = search.largest_n(
-        lambda n: render(build_view(report, Limits(tasks=n))), tasks, (tasks, full)
-    )
+    known = None
+    if usage is None or tasks <= FULL_FIRST_LINES:
+        full = render(view(Limits()))
+        if fits(full):
+            return [full]
+        known = (tasks, full)
+    _, best, too_big = search.largest_n(lambda n: render(view(Limits(tasks=n))), tasks, known)
     if best is not None:
         return [best]
+    # No task line fits: the summary with every group (too_big, n = 0) is where the
+    # search over groups starts from.
     groups = max_groups(report)
-    _, best = search.largest_n(
-        lambda n: render(build_view(report, Limits(tasks=0, groups=n))), groups, None
+    too_big = (groups, too_big) if too_big is not None else None
+    _, best, _ = search.largest_n(
+        lambda n: render(view(Limits(tasks=0, groups=n))), groups, too_big
     )
     if best is not None:
         return [best]
-    return _split(report, render, search)
+    return _split(report, render, search, view)
+
+
+def measured_once(measure: Callable[[Outgoing], Any]) -> Callable[[Outgoing], Any]:
+    """`measure`, remembering its value for the message it measured last: `fit` asks
+    `fits` and `usage` of each message it renders, and a measure may encode the whole body."""
+    last: list[Any] = [None, None]
+
+    def once(outgoing: Outgoing) -> Any:
+        if last[0] is not outgoing:
+            last[0], last[1] = outgoing, measure(outgoing)
+        return last[1]
+
+    return once
+
+
+def within(
+    size: Callable[[Outgoing], float], limit: float
+) -> tuple[Callable[[Outgoing], bool], Callable[[Outgoing], float]]:
+    """`fits` and `usage` (for `fit`) of a channel whose limit is one `size`; each message
+    is measured once."""
+    once = measured_once(size)
+    return (lambda outgoing: once(outgoing) <= limit), (lambda outgoing: once(outgoing) / limit)
 
 
 class _Search:
@@ -141,44 +190,65 @@ class _Search:
         top: int,
         known_too_big: tuple[int, Outgoing] | None,
         smallest: int = 0,
-    ) -> tuple[int, Outgoing | None]:
-        """The largest n in [smallest, top] whose make(n) fits, with that message;
-        (smallest - 1, None) when none fits. `known_too_big`: an n already rendered (and
-        its message) that does not fit.
+    ) -> tuple[int, Outgoing | None, Outgoing | None]:
+        """The largest n in [smallest, top] whose make(n) fits, with that message and the
+        message of n + 1 (None when not rendered); (smallest - 1, None, ...) when none fits.
+        `known_too_big`: an n already rendered (and its message) that does not fit.
         """
         low, low_out = smallest - 1, None  # the largest n known to fit
         high, high_out = top + 1, None  # the smallest n known not to fit
         if known_too_big is not None:
             high, high_out = known_too_big
+        used: dict[int, float] = {}  # n -> usage, of the messages measured
+        if high_out is not None and self.usage is not None:
+            used[high] = self.usage(high_out)
+        last: list[int] = []  # the last two n measured
         step = 0
         while high - low > 1:
-            probe = self._aim(low, low_out, high, high_out, step)
+            probe = self._aim(low, high, used, last, step)
             step += 1
             candidate = make(probe)
+            if self.usage is not None:
+                used[probe] = self.usage(candidate)
+                last = [*last[-1:], probe]
             if self.fits(candidate):
                 low, low_out = probe, candidate
             else:
                 high, high_out = probe, candidate
-        return low, low_out
+        return low, low_out, high_out
 
-    def _aim(self, low: int, low_out, high: int, high_out, step: int) -> int:
+    def _aim(self, low: int, high: int, used: dict, last: list, step: int) -> int:
         middle = (low + high) // 2  # low < middle < high, as high - low > 1
-        if self.usage is None or step % 3 == 2:  # a halving now and then bounds the worst case
+        if self.usage is None:
             return middle
-        if low_out is None:
-            # Nothing known to fit yet: try the smallest first (cheap, and decides whether
-            # anything fits at all).
+        if step == 0:
+            # The smallest first: cheap, and it decides whether anything fits at all.
             return low + 1
-        if high_out is None:
-            return middle
-        low_use, high_use = self.usage(low_out), self.usage(high_out)
-        if high_use <= low_use:
-            return middle
-        guess = low + int((1.0 - low_use) / (high_use - low_use) * (high - low))
+        measured_high = high in used
+        # A halving, or with no upper bound measured a doubling (never a render far larger
+        # than what fits): now and then, and when the usage shows no slope.
+        blind = middle if measured_high else min(high - 1, 2 * low + 2)
+        if step % 3 == 0 and (measured_high or step >= 6):
+            return blind
+        if measured_high and low in used:
+            (n0, u0), (n1, u1) = (low, used[low]), (high, used[high])  # between the bounds
+        elif len(last) == 2:
+            (n0, u0), (n1, u1) = ((n, used[n]) for n in last)  # beyond the last two
+        else:
+            # One point: a small step up shows what a line takes.
+            return min(high - 1, low + SLOPE_STEP)
+        if n0 == n1 or u1 == u0 or (u1 - u0) / (n1 - n0) <= 0:
+            return blind
+        guess = n0 + math.floor((1.0 - u0) / ((u1 - u0) / (n1 - n0)))  # where usage is 1.0
         return min(max(guess, low + 1), high - 1)
 
 
-def _split(report: Report, render: Callable[[MessageView], Outgoing], search: _Search) -> list:
+def _split(
+    report: Report,
+    render: Callable[[MessageView], Outgoing],
+    search: _Search,
+    view: Callable[..., MessageView],
+) -> list:
     summary = Limits(tasks=0, groups=0)
     findings = report.findings
     # Pack with a two-digit part label so that the real label can only be shorter; a
@@ -189,9 +259,9 @@ def _split(report: Report, render: Callable[[MessageView], Outgoing], search: _S
         rest = findings[start:]
 
         def packed(k: int, rest: tuple = rest) -> Outgoing:
-            return render(build_view(report, summary, rest[:k], 99, 99))
+            return render(view(summary, rest[:k], 99, 99))
 
-        taken, _ = search.largest_n(packed, len(rest), None, smallest=1)
+        taken, _, _ = search.largest_n(packed, len(rest), None, smallest=1)
         taken = max(taken, 1)
         parts.append(rest[:taken])
         start += taken
@@ -201,8 +271,8 @@ def _split(report: Report, render: Callable[[MessageView], Outgoing], search: _S
         tasks = sum(len(s.failed_tasks) + len(s.stuck_tasks) for s in chosen)
 
         def filled(n: int, chosen: tuple = chosen, index: int = index) -> Outgoing:
-            return render(build_view(report, Limits(tasks=n), chosen, index, count))
+            return render(view(Limits(tasks=n), chosen, index, count))
 
-        _, best = search.largest_n(filled, tasks, None)
-        messages.append(best or render(build_view(report, summary, chosen, index, count)))
+        _, best, _ = search.largest_n(filled, tasks, None)
+        messages.append(best or render(view(summary, chosen, index, count)))
     return messages

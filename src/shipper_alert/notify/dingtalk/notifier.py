@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
+from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit, within
 from shipper_alert.notify.dingtalk.settings import DingTalkSettings
 from shipper_alert.notify.http import HttpNotifier, encode_json, json_body
 from shipper_alert.notify.replies import (
@@ -61,13 +61,12 @@ def encode_body(payload: Any) -> bytes:
     return encode_json(payload, compact=False)
 
 
+def body_bytes(outgoing: Outgoing) -> int:
+    return len(encode_body(outgoing.payload))
+
+
 def body_fits(outgoing: Outgoing) -> bool:
-    return len(encode_body(outgoing.payload)) <= MAX_BODY_BYTES
-
-
-def body_usage(outgoing: Outgoing) -> float:
-    """The share of MAX_BODY_BYTES the body takes (guides `fit`'s search)."""
-    return len(encode_body(outgoing.payload)) / MAX_BODY_BYTES
+    return body_bytes(outgoing) <= MAX_BODY_BYTES
 
 
 # What to tell the operator for each 310000 cause, found in its errmsg.
@@ -179,7 +178,7 @@ class DingTalkNotifier(HttpNotifier):
 
         # Every part is fitted with the mentions, so that taking them off the later parts
         # (one ping per check is enough) can only make those smaller.
-        messages = fit(report, render, body_fits, body_usage)
+        messages = fit(report, render, *within(body_bytes, MAX_BODY_BYTES))
         first, *rest = messages
         return [first, *(self._outgoing(m.title, self._base_text(m), False) for m in rest)]
 

@@ -12,12 +12,13 @@ sizes the message without it.
 from __future__ import annotations
 
 import ssl
+from dataclasses import replace
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, ClassVar
 
 from shipper_alert.copysafe import one_line
-from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit
+from shipper_alert.notify.base import DeliveryFailure, Notifier, Outgoing, fit, within
 from shipper_alert.notify.email import smtp
 from shipper_alert.notify.email.attachment import failed_tasks_attachment
 from shipper_alert.notify.email.message import (
@@ -25,10 +26,10 @@ from shipper_alert.notify.email.message import (
     attach,
     compose,
     recipients_of,
-    wire_bytes,
 )
 from shipper_alert.notify.email.ses import SES_MAX_RECIPIENTS, SesSender
 from shipper_alert.notify.email.settings import EmailSettings
+from shipper_alert.notify.email.size import WireSize
 from shipper_alert.notify.email.smtp import SMTP_MAX_RECIPIENTS
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.render import Renderer
@@ -75,6 +76,7 @@ class EmailNotifier(Notifier):
         attachment = failed_tasks_attachment(report, date)
         notes = {"attachment_note": attachment.note} if attachment else {}
         messages: list[Outgoing] = []
+        size = WireSize()
         for batch in batches:
 
             def render(view: MessageView, batch: tuple[str, ...] = batch) -> Outgoing:
@@ -92,30 +94,25 @@ class EmailNotifier(Notifier):
                         view.parts,
                     )
                 )
-                message = compose(
-                    subject=subject,
-                    text=text,
-                    html=html,
-                    sender=self.settings.sender,
-                    recipients=batch,
-                    date=date,
-                    identity=identity,
-                )
-                return Outgoing(self.name, subject, text, message)
+                parts = {
+                    "subject": subject,
+                    "text": text,
+                    "html": html,
+                    "sender": self.settings.sender,
+                    "recipients": batch,
+                    "date": date,
+                    "identity": identity,
+                }
+                return Outgoing(self.name, subject, text, parts)  # composed once chosen
 
-            batch_messages = fit(report, render, self.fits, self.usage)
+            chosen = fit(
+                report, render, *within(lambda o: size.of(o.payload), self.max_message_bytes)
+            )
+            batch_messages = [replace(m, payload=compose(**m.payload)) for m in chosen]
             if attachment:
                 attach(batch_messages[0].payload, attachment.filename, attachment.data)
             messages.extend(batch_messages)
         return messages
-
-    def fits(self, outgoing: Outgoing) -> bool:
-        """The message as sent, before the attachment joins it, within the limit."""
-        return len(wire_bytes(outgoing.payload)) <= self.max_message_bytes
-
-    def usage(self, outgoing: Outgoing) -> float:
-        """The share of the message limit it takes (guides `fit`'s search)."""
-        return len(wire_bytes(outgoing.payload)) / self.max_message_bytes
 
     # -- send (one attempt) -----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
+from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit, within
 from shipper_alert.notify.http import HttpNotifier, encode_json, json_body, retry_after_seconds
 from shipper_alert.notify.replies import (
     DELIVERED,
@@ -137,10 +137,6 @@ class FeishuNotifier(HttpNotifier):
         """Whether the body, as it will be sent (signature fields included), fits."""
         return self._sent_bytes(outgoing) <= MAX_BODY_BYTES
 
-    def usage(self, outgoing: Outgoing) -> float:
-        """The share of MAX_BODY_BYTES the body takes (guides `fit`'s search)."""
-        return self._sent_bytes(outgoing) / MAX_BODY_BYTES
-
     def _sent_bytes(self, outgoing: Outgoing) -> int:
         payload = outgoing.payload
         if self._settings.secret:
@@ -179,7 +175,7 @@ class FeishuNotifier(HttpNotifier):
             body = "\n\n".join(t for t in texts if t)
             return Outgoing(channel=SERVICE, title=title, text=body, payload=payload)
 
-        return fit(report, render, self.fits, self.usage)
+        return fit(report, render, *within(self._sent_bytes, MAX_BODY_BYTES))
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
-from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
+from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit, measured_once
 from shipper_alert.notify.http import HttpNotifier, encode_json, excerpt
 from shipper_alert.notify.replies import PERMANENT, Rule
 from shipper_alert.render import Renderer
@@ -125,7 +126,7 @@ def link_url(url: str) -> str:
     return url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
 
 
-def fits(outgoing: Outgoing) -> bool:
+def fits(outgoing: Outgoing, blocks_chars: Callable[[Outgoing], int] | None = None) -> bool:
     """Whether the message keeps every limit of the module docstring."""
     payload = outgoing.payload
     blocks = payload["blocks"]
@@ -136,10 +137,10 @@ def fits(outgoing: Outgoing) -> bool:
             return False
         if block["type"] == "header" and slack_length(block["text"]["text"]) > MAX_HEADER_CHARS:
             return False
-    return blocks_length(blocks) <= MAX_BLOCKS_JSON_CHARS
+    return (blocks_chars or _blocks_chars)(outgoing) <= MAX_BLOCKS_JSON_CHARS
 
 
-def usage(outgoing: Outgoing) -> float:
+def usage(outgoing: Outgoing, blocks_chars: Callable[[Outgoing], int] | None = None) -> float:
     """The share of the tightest message-wide limit it takes (guides `fit`'s search);
     section and header lengths are kept by cutting, so they do not grow with the content.
     """
@@ -147,8 +148,12 @@ def usage(outgoing: Outgoing) -> float:
     return max(
         len(payload["blocks"]) / MAX_BLOCKS,
         slack_length(payload["text"]) / MAX_TEXT_CHARS,
-        blocks_length(payload["blocks"]) / MAX_BLOCKS_JSON_CHARS,
+        (blocks_chars or _blocks_chars)(outgoing) / MAX_BLOCKS_JSON_CHARS,
     )
+
+
+def _blocks_chars(outgoing: Outgoing) -> int:
+    return blocks_length(outgoing.payload["blocks"])
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -211,7 +216,8 @@ class SlackNotifier(HttpNotifier):
             body = "\n\n".join([fallback, *texts])
             return Outgoing(channel=SERVICE, title=headline, text=body, payload=payload)
 
-        return fit(report, render, fits, usage)
+        chars = measured_once(_blocks_chars)  # fits and usage both measure each message
+        return fit(report, render, lambda o: fits(o, chars), lambda o: usage(o, chars))
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

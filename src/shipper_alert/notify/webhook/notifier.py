@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import requests
@@ -17,7 +19,7 @@ import requests
 from shipper_alert import __version__
 from shipper_alert.headings import CauseLine
 from shipper_alert.links import ConsoleLink
-from shipper_alert.notify.base import Outgoing, fit
+from shipper_alert.notify.base import Outgoing, fit, within
 from shipper_alert.notify.http import HttpNotifier, encode_json
 from shipper_alert.notify.webhook.settings import WebhookSettings
 from shipper_alert.redact import Secret
@@ -45,6 +47,7 @@ def fingerprint(*identity: str) -> str:
     return hashlib.sha256(joined).hexdigest()[:FINGERPRINT_DIGITS]
 
 
+@lru_cache(maxsize=8192)  # three times a task, again at every fit probe
 def iso(epoch: int | None) -> str | None:
     """RFC 3339 UTC (`2026-11-28T07:59:00Z`), or None for an unknown time."""
     if epoch is None or epoch <= 0:
@@ -256,22 +259,24 @@ class WebhookNotifier(HttpNotifier):
         return self._settings.url
 
     def fits(self, outgoing: Outgoing) -> bool:
-        return len(encode_body(outgoing.payload)) <= self.max_body_bytes
+        return self._body_bytes(outgoing) <= self.max_body_bytes
 
-    def usage(self, outgoing: Outgoing) -> float:
-        """The share of the body limit the document takes (guides `fit`'s search)."""
-        return len(encode_body(outgoing.payload)) / self.max_body_bytes
+    @staticmethod
+    def _body_bytes(outgoing: Outgoing) -> int:
+        return len(encode_body(outgoing.payload))
 
     # -- build (pure) ---------------------------------------------------------------------
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
         def render(view: MessageView) -> Outgoing:
             title = renderer.render("text.subject.j2", view=view)
             notes = list(dict.fromkeys([*report.notes, *renderer.notes]))
-            document = payload(view, title, notes)
-            text = json.dumps(document, ensure_ascii=False, indent=2)
-            return Outgoing(channel=SERVICE, title=title, text=text, payload=document)
+            return Outgoing(SERVICE, title, "", payload(view, title, notes))
 
-        return fit(report, render, self.fits, self.usage)
+        # The readable text (indented JSON: the slow encoder) only of the messages chosen.
+        return [
+            replace(m, text=json.dumps(m.payload, ensure_ascii=False, indent=2))
+            for m in fit(report, render, *within(self._body_bytes, self.max_body_bytes))
+        ]
 
     # -- send (one attempt) ----------------------------------------------------------------
     def send(self, outgoing: Outgoing, timeout: float) -> None:

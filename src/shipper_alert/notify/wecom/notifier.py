@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit
+from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit, within
 from shipper_alert.notify.http import HttpNotifier, encode_json, json_body
 from shipper_alert.notify.replies import (
     DELIVERED,
@@ -54,11 +54,6 @@ def content_bytes(outgoing: Outgoing) -> int:
 
 def markdown_fits(outgoing: Outgoing) -> bool:
     return content_bytes(outgoing) <= MAX_MARKDOWN_BYTES
-
-
-def markdown_usage(outgoing: Outgoing) -> float:
-    """The share of MAX_MARKDOWN_BYTES the content takes (guides `fit`'s search)."""
-    return content_bytes(outgoing) / MAX_MARKDOWN_BYTES
 
 
 def truncate_utf8(text: str, limit: int) -> str:
@@ -136,7 +131,7 @@ class WeComNotifier(HttpNotifier):
             payload = {"msgtype": "markdown", "markdown": {"content": content}}
             return Outgoing(channel=SERVICE, title=title, text=content, payload=payload)
 
-        messages = fit(report, render, markdown_fits, markdown_usage)
+        messages = fit(report, render, *within(content_bytes, MAX_MARKDOWN_BYTES))
         if self._mobiles and not report.only_resolved:
             messages.append(self._mention(report, renderer))
         return messages
