@@ -32,6 +32,9 @@ from shipper_alert.redact import SecretScrubber
 log = logging.getLogger(__name__)
 TEMPLATE_FOLDER = "templates"
 TEMPLATES = Path(__file__).with_name(TEMPLATE_FOLDER)
+# The built-in templates compiled to Python modules (`compile_builtin`): the FC package ships
+# them, as compiling the templates from source costs a cold check more than rendering.
+COMPILED = Path(__file__).with_name("templates_compiled")
 # A custom part may use at most this share of the invocation's time left.
 CUSTOM_RENDER_SHARE = 0.1
 
@@ -129,7 +132,7 @@ class Renderer:
             "html_code": lambda value, limit=None: Markup(copysafe.html_code(value, limit)),  # noqa: S704
         }
 
-    def _environment(self, custom: bool):
+    def _environment(self, custom: bool, compiled: bool = True):
         import jinja2  # noqa: PLC0415 - keep the cold start light
 
         builtin_loader = jinja2.FileSystemLoader(str(TEMPLATES))
@@ -150,6 +153,10 @@ class Renderer:
             env.filters.update(self._filters())
             env.guard_filters()
             return env
+        if compiled and COMPILED.is_dir():  # not for custom ones: they compile sandboxed
+            builtin_loader = jinja2.ChoiceLoader(
+                [jinja2.ModuleLoader(str(COMPILED)), builtin_loader]
+            )
         env = jinja2.Environment(loader=builtin_loader, **options)  # noqa: S701 - autoescape set per format
         env.filters.update(self._filters())
         return env
@@ -195,3 +202,9 @@ class Renderer:
             self._builtin = self._environment(custom=False)
         context["notes"] = tuple(self.notes)
         return self._builtin.get_template(name).render(**context).strip()
+
+
+def compile_builtin(target: Path) -> None:
+    """Compile every built-in template into `target` (tools/package.py: `COMPILED`)."""
+    environment = Renderer()._environment(custom=False, compiled=False)
+    environment.compile_templates(str(target), zip=None, ignore_errors=False)

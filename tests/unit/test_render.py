@@ -1,11 +1,13 @@
 import time
 from dataclasses import replace
 from datetime import timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 import factories
+from shipper_alert import render
 from shipper_alert.render import Renderer, escape_markdown, escape_mrkdwn
 from shipper_alert.view import build_view
 
@@ -161,3 +163,59 @@ def test_a_guarded_template_still_renders_ordinary_arithmetic(tmp_path):
         "--- 1024 00042 abcd [0, 1, 2]   x  |   7"
     )
     assert renderer.notes == []
+
+
+# Every built-in part that takes only the view (the others take it and one shipper).
+VIEW_ONLY_PARTS = (
+    "text.subject.j2",
+    "text.body.j2",
+    "email.subject.j2",
+    "email.text.j2",
+    "email.html.j2",
+    "dingtalk.title.j2",
+    "dingtalk.text.j2",
+    "wecom.markdown.j2",
+    "slack.text.j2",
+    "slack.causes.j2",
+    "feishu.intro.j2",
+)
+
+
+def test_the_compiled_built_in_templates_render_exactly_what_their_sources_render(
+    tmp_path, monkeypatch
+):
+    failure = factories.failed("t-1", message="<b>denied</b> & *bold* [x](http://e)")
+    view = build_view(factories.report(factories.shipper(failures=[failure])))
+    from_source = {
+        name: Renderer(None, timezone.utc).render(name, view=view) for name in VIEW_ONLY_PARTS
+    }
+
+    render.compile_builtin(tmp_path)
+    monkeypatch.setattr(render, "COMPILED", tmp_path)
+    compiled = Renderer(None, timezone.utc)
+
+    assert {name: compiled.render(name, view=view) for name in VIEW_ONLY_PARTS} == from_source
+    assert "&lt;b&gt;denied" in from_source["email.html.j2"]  # autoescape survives compiling
+    served = compiled._builtin.get_template("text.body.j2").filename
+    assert Path(served).parent == tmp_path  # not compiled again from the source
+
+
+def test_custom_templates_import_the_built_in_macros_from_source_not_compiled(
+    tmp_path, monkeypatch
+):
+    # A compiled built-in is compiled unsandboxed; a custom template runs sandboxed.
+    compiled, custom = tmp_path / "compiled", tmp_path / "custom"
+    custom.mkdir()
+    render.compile_builtin(compiled)
+    monkeypatch.setattr(render, "COMPILED", compiled)
+    (custom / "text.subject.j2").write_text('{% import "_macros.j2" as m %}{{ m.tally(view) }}')
+    renderer = Renderer(custom, timezone.utc)
+    view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
+
+    assert renderer.render("text.subject.j2", view=view) == Renderer(
+        None, timezone.utc
+    )._environment(custom=False, compiled=False).from_string(
+        '{% import "_macros.j2" as m %}{{ m.tally(view) }}'
+    ).render(view=view, notes=())
+    macros = renderer._custom.get_template("_macros.j2").filename
+    assert Path(macros).parent == render.TEMPLATES
