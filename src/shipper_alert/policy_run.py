@@ -83,7 +83,7 @@ class PolicyRun:
 
     def apply_exports(self, reports: list, window: Window) -> list:
         """The export jobs' reports under the same episode rule (export_policy)."""
-        if self.plan.mode == MANUAL:
+        if self.plan.mode == MANUAL or not reports:  # no EXPORTS: the export modules stay out
             return reports
         from shipper_alert.export_policy import apply_export_policy, quiet  # noqa: PLC0415
 

@@ -7,6 +7,7 @@ load when a check first needs them, and not at all when it does not.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -86,15 +87,19 @@ def test_importing_index_loads_nothing_that_a_check_loads_when_it_needs_it():
     assert loaded_by_requests == ["tempfile", "requests", "urllib3", "http.client"]
 
 
+TIMER = json.dumps({"triggerTime": "now", "triggerName": "every-5-min"})
+
+
 @pytest.mark.parametrize(
-    ("fail_every", "also_not_loaded"),
+    ("fail_every", "event", "also_not_loaded"),
     [
-        (3, ()),  # findings: the plain-text message is rendered, nothing is sent
-        (None, ("jinja2", "shipper_alert.render")),  # nothing to report: no template loads
+        (3, "", ()),  # findings: the plain-text message is rendered, nothing is sent
+        (None, "", ("jinja2", "shipper_alert.render")),  # nothing to report: no template loads
+        (3, TIMER, ()),  # a timer's check paces what it reports (the policy), without a ledger
     ],
 )
 def test_a_dry_run_check_loads_no_channel_export_ledger_or_email_module(
-    sls_sim, fail_every, also_not_loaded
+    sls_sim, fail_every, event, also_not_loaded
 ):
     sim = sls_sim(scenario(fail_every), clock=None)  # the child checks at the real time
     environ = {
@@ -104,8 +109,11 @@ def test_a_dry_run_check_loads_no_channel_export_ledger_or_email_module(
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEFAULT_ACCESS_KEY_SECRET,
         "DRY_RUN": "true",
     }
+    if event:
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        event = event.replace('"now"', json.dumps(now.isoformat().replace("+00:00", "Z")))
     watched = [*NEVER_UNLESS_NEEDED, *also_not_loaded, "requests", "shipper_alert.check"]
-    out = json.loads(fresh(CHECK, "", json.dumps(watched), environ=environ))
+    out = json.loads(fresh(CHECK, event, json.dumps(watched), environ=environ))
 
     assert out["failed"] == [10 if fail_every else 0]  # 30 tasks in the 5 min window
     assert out["loaded"] == ["requests", "shipper_alert.check"]
