@@ -137,11 +137,10 @@ def _install_dependencies(build: Path) -> None:
 
 def _compile_templates(build: Path, python: str) -> None:
     """The built-in templates as Python modules, which `_compile` then turns into pycs."""
+    # The build's own copy of render (and of jinja2): COMPILED is then inside the build.
     program = (
-        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1])\n"
-        "from shipper_alert import render\n"
-        "render.compile_builtin(Path(sys.argv[1]) / render.COMPILED.relative_to("
-        "render.COMPILED.parents[1]))"
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from shipper_alert import render; render.compile_builtin(render.COMPILED)"
     )
     subprocess.run([python, "-I", "-B", "-c", program, str(build)], check=True)
 
