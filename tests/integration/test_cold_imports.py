@@ -90,16 +90,21 @@ def test_importing_index_loads_nothing_that_a_check_loads_when_it_needs_it():
 TIMER = json.dumps({"triggerTime": "now", "triggerName": "every-5-min"})
 
 
+WEBHOOK = {"WEBHOOK_URL": "http://127.0.0.1:9/alerts"}  # built, not sent: a dry run
+WEBHOOK_NOTIFIER = "shipper_alert.notify.webhook.notifier"
+
+
 @pytest.mark.parametrize(
-    ("fail_every", "event", "also_not_loaded"),
+    ("fail_every", "event", "channel", "also_not_loaded"),
     [
-        (3, "", ()),  # findings: the plain-text message is rendered, nothing is sent
-        (None, "", ("jinja2", "shipper_alert.render")),  # nothing to report: no template loads
-        (3, TIMER, ()),  # a timer's check paces what it reports (the policy), without a ledger
+        (3, "", {}, ()),  # findings: the plain-text message is rendered, nothing is sent
+        (None, "", {}, ("jinja2", "shipper_alert.render")),  # nothing to report: no template
+        (3, TIMER, {}, ()),  # a timer's check paces what it reports (the policy), no ledger
+        (3, "", WEBHOOK, ()),  # one channel: its notifier loads, no other channel's
     ],
 )
 def test_a_dry_run_check_loads_no_channel_export_ledger_or_email_module(
-    sls_sim, fail_every, event, also_not_loaded
+    sls_sim, fail_every, event, channel, also_not_loaded
 ):
     sim = sls_sim(scenario(fail_every), clock=None)  # the child checks at the real time
     environ = {
@@ -108,6 +113,7 @@ def test_a_dry_run_check_loads_no_channel_export_ledger_or_email_module(
         "ALIBABA_CLOUD_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY_ID,
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEFAULT_ACCESS_KEY_SECRET,
         "DRY_RUN": "true",
+        **channel,
     }
     if event:
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -116,5 +122,6 @@ def test_a_dry_run_check_loads_no_channel_export_ledger_or_email_module(
     out = json.loads(fresh(CHECK, event, json.dumps(watched), environ=environ))
 
     assert out["failed"] == [10 if fail_every else 0]  # 30 tasks in the 5 min window
-    assert out["loaded"] == ["requests", "shipper_alert.check"]
+    expected = [WEBHOOK_NOTIFIER] if channel else []
+    assert out["loaded"] == [*expected, "requests", "shipper_alert.check"]
     assert [r.api for r in sim.received] == ["GetShipperStatus"]  # one page, nothing else
