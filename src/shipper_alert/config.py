@@ -9,7 +9,6 @@ Nothing else in the package reads `os.environ`.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
@@ -109,6 +108,12 @@ class Rules:
     notify_resolved: bool = True
 
 
+def _temp_dir() -> Path:
+    import tempfile  # noqa: PLC0415 - it loads shutil and random, which a check need not
+
+    return Path(tempfile.gettempdir())
+
+
 @dataclass(frozen=True)
 class Settings:
     endpoint: Endpoint
@@ -122,7 +127,7 @@ class Settings:
     dry_run: bool = False
     template_dir: Path | None = None
     log_level: str = "INFO"
-    state_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+    state_dir: Path = field(default_factory=_temp_dir)
     exports: ExportSettings = field(default_factory=ExportSettings)
     alert_label: str = DEFAULT_LABEL
     heartbeat_url: Secret | None = None

@@ -15,20 +15,19 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipper_alert.budget import Deadline
 from shipper_alert.config import Settings, load_settings
 from shipper_alert.errors import NotDeliveredError
 from shipper_alert.events import decode_event, resolve_window
-from shipper_alert.links import region_from_endpoint
 from shipper_alert.logs import configure_logging
 from shipper_alert.models import Window
-from shipper_alert.policy_run import PolicyRun
 from shipper_alert.redact import SecretScrubber
-from shipper_alert.report import Report
+
+if TYPE_CHECKING:
+    from shipper_alert.report import Report
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,8 @@ TIMEOUT_SAFETY = 1.0
 MIN_BUILD_SECONDS = 0.5
 # Share of the time left that reading SLS may use; the rest is for delivery.
 READ_SHARE = 0.6
+# The only shipper error `exports_check.migration_hints` adds to (the export job now reading).
+MIGRATED_SHIPPER = "ShipperNotExist"
 
 
 @dataclass
@@ -109,16 +110,17 @@ def run(
         " (dry run)" if settings.dry_run else "",
     )
 
-    from shipper_alert.check import (  # noqa: PLC0415 - requests loads only when checking
+    # What the check needs loads here, not with the function: requests, the report, the policy.
+    from shipper_alert.check import (  # noqa: PLC0415
         apply_reminders,
         auto_retry,
         record_reminders,
-        run_checks,
     )
-    from shipper_alert.exports_check import migration_hints  # noqa: PLC0415
+    from shipper_alert.links import region_from_endpoint  # noqa: PLC0415
+    from shipper_alert.policy_run import PolicyRun  # noqa: PLC0415
     from shipper_alert.reminders import ReminderState  # noqa: PLC0415
+    from shipper_alert.report import Report  # noqa: PLC0415
     from shipper_alert.sls.client import SlsClient  # noqa: PLC0415
-    from shipper_alert.sls.exports import ExportReader  # noqa: PLC0415
 
     state = ReminderState(settings.state_dir)
     # --- notification policy: which windows this check decides, with or without a ledger
@@ -132,20 +134,7 @@ def run(
         sleep=sleep,
         pool_size=settings.workers,
     ) as client:
-        reader = ExportReader(client, sleep=sleep)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exports") as side:
-            pending = side.submit(_check_exports, reader, settings, window)
-            reports = run_checks(
-                client,
-                shippers,
-                window,
-                settings.rules,
-                started,
-                workers=settings.workers,
-                history=policy.windows,
-            )
-            exports = pending.result()
-        reports = migration_hints(reader, reports)
+        reports, exports = _read(client, settings, shippers, window, started, policy.windows, sleep)
         reports = apply_reminders(reports, state, window, settings.rules)
         exports = apply_reminders(exports, state, window, settings.rules)
         if settings.auto_retry:
@@ -186,27 +175,66 @@ def run(
     return outcome
 
 
-def _check_exports(reader: Any, settings: Settings, window: Window) -> list:
-    """The export-job reports (none when EXPORTS is empty), read beside the shippers."""
-    if not settings.exports.exports:
-        return []
-    from shipper_alert.exports_check import run_export_checks  # noqa: PLC0415
+def _read(
+    client: Any,
+    settings: Settings,
+    shippers: tuple,
+    window: Window,
+    started: float,
+    history: tuple[Window, ...],
+    sleep: Callable[[float], None],
+) -> tuple[list, list]:
+    """The shippers' reports and, beside them when EXPORTS is set, the export jobs' reports.
 
-    rules = settings.rules
-    return run_export_checks(
-        reader,
-        settings.exports,
-        window,
-        rules.remind_interval,
-        rules.notify_resolved,
-        workers=settings.workers,
-    )
+    The export modules load only when EXPORTS is set or a shipper is missing (its error may
+    name the export job that replaced it).
+    """
+    from shipper_alert.check import run_checks  # noqa: PLC0415
+
+    def check() -> list:
+        return run_checks(
+            client,
+            shippers,
+            window,
+            settings.rules,
+            started,
+            workers=settings.workers,
+            history=history,
+        )
+
+    reader = None
+    if settings.exports.exports:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+        from shipper_alert.exports_check import run_export_checks  # noqa: PLC0415
+        from shipper_alert.sls.exports import ExportReader  # noqa: PLC0415
+
+        reader = ExportReader(client, sleep=sleep)
+        rules = settings.rules
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="exports") as side:
+            pending = side.submit(
+                run_export_checks,
+                reader,
+                settings.exports,
+                window,
+                rules.remind_interval,
+                rules.notify_resolved,
+                workers=settings.workers,
+            )
+            reports = check()
+            exports = pending.result()
+    else:
+        reports, exports = check(), []
+    if any(r.error is not None and r.error.code == MIGRATED_SHIPPER for r in reports):
+        from shipper_alert.exports_check import migration_hints  # noqa: PLC0415
+        from shipper_alert.sls.exports import ExportReader  # noqa: PLC0415
+
+        reports = migration_hints(reader or ExportReader(client, sleep=sleep), reports)
+    return reports, exports
 
 
 def notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None]) -> None:
     """Build every channel's messages for `outcome.report` and deliver them (or preview)."""
-    from shipper_alert.notify.delivery import DeliveryResult, deliver_all  # noqa: PLC0415
-    from shipper_alert.notify.preview import preview_messages  # noqa: PLC0415
     from shipper_alert.notify.registry import build_notifiers  # noqa: PLC0415
     from shipper_alert.render import Renderer  # noqa: PLC0415
 
@@ -220,7 +248,7 @@ def notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None])
             if deadline.remaining() < MIN_BUILD_SECONDS:
                 # Truthful and on time beats late: FC would kill and retry the invocation.
                 detail = "not built: the invocation's time ran out"
-                outcome.deliveries.append(DeliveryResult(notifier.name, False, 0, detail))
+                outcome.deliveries.append(_not_delivered(notifier.name, detail))
                 continue
             # One channel that cannot build its message must not stop the others.
             try:
@@ -230,18 +258,28 @@ def notify(outcome: Outcome, deadline: Deadline, sleep: Callable[[float], None])
                 detail = SecretScrubber.scrub(
                     f"cannot build the message: {type(exc).__name__}: {exc}"
                 )
-                outcome.deliveries.append(DeliveryResult(notifier.name, False, 0, detail))
+                outcome.deliveries.append(_not_delivered(notifier.name, detail))
         outcome.messages = [m for _, messages in plan for m in messages]
         if settings.dry_run or not notifiers:
             if not notifiers:
+                from shipper_alert.notify.preview import preview_messages  # noqa: PLC0415
+
                 outcome.messages = preview_messages(outcome.report, renderer)
             for message in outcome.messages:
                 log.info("dry run: would send to %s: %s", message.channel, message.title)
             return
+        from shipper_alert.notify.delivery import deliver_all  # noqa: PLC0415 - only to send
+
         outcome.deliveries.extend(deliver_all(plan, deadline, sleep=sleep))
     finally:
         for notifier in notifiers:
             notifier.close()
+
+
+def _not_delivered(channel: str, detail: str) -> Any:
+    from shipper_alert.notify.delivery import DeliveryResult  # noqa: PLC0415
+
+    return DeliveryResult(channel, False, 0, detail)
 
 
 def _result(outcome: Outcome) -> dict[str, Any]:

@@ -13,18 +13,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shipper_alert.config import Settings
-from shipper_alert.export_policy import apply_export_policy, quiet
-from shipper_alert.ledger import open_store
 from shipper_alert.ledger.session import BUSY, LEDGER, REPEAT, STATELESS, Plan, begin, commit
-from shipper_alert.ledger.store import Store
 from shipper_alert.models import Window
-from shipper_alert.notices import Update, apply_policy
 from shipper_alert.policy import replay_horizon
 from shipper_alert.report import Found, ShipperReport
 from shipper_alert.window_views import windows_between
+
+if TYPE_CHECKING:  # the export policy and the ledger's stores load when a check needs them
+    from shipper_alert.config import Settings
+    from shipper_alert.ledger.store import Store
+    from shipper_alert.notices import Update
 
 log = logging.getLogger(__name__)
 MANUAL = "manual"
@@ -55,6 +55,8 @@ class PolicyRun:
         stateless = tuple(windows_between(window.end - horizon * window.length, window))
         if settings.ledger is None:
             return cls(Plan(STATELESS, stateless), settings)
+        from shipper_alert.ledger import open_store  # noqa: PLC0415
+
         store = open_store(settings.ledger, settings.credentials, now)
         plan = begin(store, window, rules, now(), lease=timeout, claim=not settings.dry_run)
         if plan.mode == STATELESS:
@@ -72,6 +74,8 @@ class PolicyRun:
         if self.plan.mode in (REPEAT, BUSY):
             log.info("ledger: %s; nothing new is sent", self.plan.note)
             return [_quiet(r) for r in reports]
+        from shipper_alert.notices import apply_policy  # noqa: PLC0415
+
         doc = self.plan.doc if self.plan.mode == LEDGER else None
         # A message's counts line says how many failed again (report.refailed).
         reports, self.updates = apply_policy(reports, self.settings.rules, doc)
@@ -79,8 +83,10 @@ class PolicyRun:
 
     def apply_exports(self, reports: list, window: Window) -> list:
         """The export jobs' reports under the same episode rule (export_policy)."""
-        if self.plan.mode == MANUAL:
+        if self.plan.mode == MANUAL or not reports:  # no EXPORTS: the export modules stay out
             return reports
+        from shipper_alert.export_policy import apply_export_policy, quiet  # noqa: PLC0415
+
         if self.plan.mode in (REPEAT, BUSY):
             return [quiet(r) for r in reports]
         doc = self.plan.doc if self.plan.mode == LEDGER else None

@@ -9,7 +9,6 @@ configuration error that suggests the nearest real name. The handler, `validate`
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -76,6 +75,8 @@ def has_product_prefix(name: str) -> bool:
 
 def suggestion(name: str, known_names: Iterable[str]) -> str:
     """`; did you mean X?` for the nearest known name, or '' when none is near."""
+    import difflib  # noqa: PLC0415 - only for a misspelt name
+
     close = difflib.get_close_matches(name, sorted(known_names), n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
 

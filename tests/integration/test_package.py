@@ -282,14 +282,50 @@ def test_the_zip_carries_unchecked_hash_pycs_for_python310(package_zip):
 
 
 def test_python310_imports_the_shipped_bytecode_and_writes_nothing(python310, code_dir, tmp_path):
-    probe = tmp_path / "probe.py"
-    probe.write_text(BYTECODE_PROBE)
     before = _tree(code_dir)
     # Old file times, as an unzip may give: an unchecked-hash pyc is valid whatever they are.
     for path in code_dir.rglob("*.py"):
         os.utime(path, (0, 0))
+    report = _probe(python310, code_dir, tmp_path, BYTECODE_PROBE)
+    assert report["compiled"] == []  # nothing compiled from source: the pycs were used
+    assert "index" in report["cached"]
+    assert len(report["cached"]) > 50  # requests, urllib3, jinja2 and ours
+    for name, cached in report["cached"].items():
+        assert cached.endswith(".cpython-310.pyc"), name
+        assert Path(cached).is_file(), name
+    assert _tree(code_dir) == before  # no pyc written beside the shipped ones
+
+
+# Which file each built-in template is served from, in the unzipped package.
+TEMPLATE_PROBE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from shipper_alert import render
+current = render.compiled_current()
+environment = render.Renderer()._environment(custom=False, compiled=current)
+print(json.dumps({"current": current, "served": {
+    p.name: environment.get_template(p.name).filename for p in render.TEMPLATES.glob("*.j2")}}))
+"""
+
+
+def test_the_zip_serves_every_built_in_template_compiled(python310, code_dir, tmp_path):
+    answer = _probe(python310, code_dir, tmp_path, TEMPLATE_PROBE)
+    assert answer["current"] is True  # the manifest matches the shipped sources and jinja2
+    served = answer["served"]
+    assert "text.body.j2" in served
+    assert len(served) == len(list((ROOT / "src" / "shipper_alert" / "templates").glob("*.j2")))
+    compiled = code_dir / "shipper_alert" / "templates" / "compiled"
+    assert {name: Path(path).parent for name, path in served.items()} == dict.fromkeys(
+        served, compiled
+    )
+
+
+def _probe(python: str, code_dir: Path, tmp_path: Path, source: str):
+    """Run `source` with the unzipped package's folder as its argument; its JSON answer."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(source)
     done = subprocess.run(  # noqa: S603 - our own probe and package
-        [python310, "-I", "-S", str(probe), str(code_dir)],
+        [python, "-I", "-S", str(probe), str(code_dir)],
         cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", "")},
         capture_output=True,
@@ -298,11 +334,4 @@ def test_python310_imports_the_shipped_bytecode_and_writes_nothing(python310, co
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    assert report["compiled"] == []  # nothing compiled from source: the pycs were used
-    assert "index" in report["cached"]
-    assert len(report["cached"]) > 50  # requests, urllib3, jinja2 and ours
-    for name, cached in report["cached"].items():
-        assert cached.endswith(".cpython-310.pyc"), name
-        assert Path(cached).is_file(), name
-    assert _tree(code_dir) == before  # no pyc written beside the shipped ones
+    return json.loads(done.stdout)

@@ -4,6 +4,7 @@ them) render exactly what the template sources render, and only while they are c
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -16,6 +17,7 @@ from shipper_alert.notify.email.message import wire_bytes
 from shipper_alert.notify.registry import build_notifiers
 from shipper_alert.render import Renderer
 from shipper_alert.report import ErrorInfo
+from shipper_alert.view import build_view
 
 ENV = {
     "SLS_ENDPOINT": "https://cn-hangzhou.log.aliyuncs.com",
@@ -101,3 +103,19 @@ def test_the_manifest_names_jinja2_and_every_template(tmp_path):
     assert render.sources_digest(copy) == digest
     (copy / "text.subject.j2").write_text("changed", encoding="utf-8")
     assert render.sources_digest(copy) != digest
+
+
+def test_custom_templates_import_the_built_in_macros_from_source_not_compiled(tmp_path, fresh):
+    # The compiled built-ins are compiled unsandboxed; a custom template runs sandboxed.
+    compiled, custom = tmp_path / "compiled", tmp_path / "custom"
+    custom.mkdir()
+    render.compile_builtin(compiled)
+    fresh.setattr(render, "COMPILED", compiled)
+    (custom / "text.subject.j2").write_text('{% import "_macros.j2" as m %}{{ m.tally(view) }}')
+    renderer = Renderer(custom, factories.report().timezone)
+    view = build_view(factories.report(factories.shipper(failures=[factories.failed("t-1")])))
+
+    assert renderer.render("text.subject.j2", view=view) == "1 failed task in 1 shipper"
+    assert renderer.notes == []
+    macros = renderer._custom.get_template("_macros.j2").filename
+    assert Path(macros).parent == render.TEMPLATES
