@@ -9,6 +9,7 @@ character) gets a leading apostrophe, so API text cannot run anything when opene
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 from collections.abc import Mapping, Sequence
@@ -34,40 +35,41 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _time(epoch: int, tz: tzinfo) -> str:
-    return datetime.fromtimestamp(epoch, tz).isoformat() if epoch > 0 else ""
-
-
 def failed_tasks_csv(
     failures: Mapping[str, Sequence[FailedTask]], tz: tzinfo, max_bytes: int | None = None
 ) -> tuple[bytes, int]:
     """The CSV of every failed task (UTF-8), targets and tasks in the order given, and the
     number of task rows in it: with `max_bytes`, whole rows up to that size only."""
-    row = io.StringIO()
-    writer = csv.writer(row, lineterminator="\r\n")
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    chunks = [("\ufeff" + row.getvalue()).encode("utf-8")]
-    size, rows = len(chunks[0]), 0
+    ends = [out.tell()]  # where each row ends, in characters
+    times: dict[int, str] = {}
+
+    def when(epoch: int) -> str:
+        if epoch not in times:
+            times[epoch] = datetime.fromtimestamp(epoch, tz).isoformat() if epoch > 0 else ""
+        return times[epoch]
+
     for target, tasks in failures.items():
         for task in tasks:
-            row.seek(0)
-            row.truncate()
             writer.writerow(
-                _cell(value)
-                for value in (
-                    target,
-                    task.id,
-                    cause_key(task.code, task.message),
-                    task.code or "",
-                    task.message,
-                    _time(task.create_time, tz),
-                    _time(task.finish_time, tz),
-                    _time(task.alert_time, tz),
+                (
+                    _cell(target),
+                    _cell(task.id),
+                    _cell(cause_key(task.code, task.message)),
+                    _cell(task.code or ""),
+                    _cell(task.message),
+                    when(task.create_time),
+                    when(task.finish_time),
+                    when(task.alert_time),
                 )
             )
-            data = row.getvalue().encode("utf-8")
-            if max_bytes is not None and size + len(data) > max_bytes:
-                return b"".join(chunks), rows
-            chunks.append(data)
-            size, rows = size + len(data), rows + 1
-    return b"".join(chunks), rows
+            ends.append(out.tell())
+    data = out.getvalue().encode("utf-8")
+    if max_bytes is None or len(data) <= max_bytes:
+        return data, len(ends) - 1
+    text = out.getvalue()
+    rows = bisect.bisect_right(ends, max_bytes, key=lambda end: len(text[:end].encode()))
+    return text[: ends[max(rows - 1, 0)]].encode("utf-8"), max(rows - 1, 0)
