@@ -489,8 +489,10 @@ def distinct_pages(
                         api=API_GET_SHIPPER_STATUS,
                     )
                 pages_seen.add(fingerprint)
-                fresh = [record for record in page.records if record[FIELD_ID] not in seen]
-                seen.update(record[FIELD_ID] for record in fresh)
+                fresh = page.records
+                if not seen.isdisjoint(ids):
+                    fresh = [record for record in fresh if record[FIELD_ID] not in seen]
+                seen.update(ids)
                 yield TaskPage(
                     total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
                 )
