@@ -282,9 +282,7 @@ def _all_usual(items: list[object], kept: dict[str, bool]) -> bool:
         and min(finished) >= 0
         and codes <= {str, _NONE}
         and (not received or (set(map(type, received)) == _INT and min(received) >= 0))
-        and all(
-            m is None or m == "" or (type(m) is str and _kept_as_is(m, kept)) for m in messages
-        )
+        and all(m is None or m == "" or (type(m) is str and _kept_as_is(m, kept)) for m in messages)
     )
 
 
