@@ -95,12 +95,13 @@ class ConnectionPool:
                 connection.sock.settimeout(min(read_timeout, seconds))
                 connection.request(method, target, body=body, headers=sent)
                 response = connection.getresponse()
-                data = transport.read_body(
-                    response.getheader("Content-Encoding", ""),
-                    response.getheader("Content-Length", ""),
-                    iter(lambda: response.read(transport.CHUNK_BYTES), b""),
-                    max_bytes,
-                )
+                coding = response.getheader("Content-Encoding", "")
+                declared = response.getheader("Content-Length", "")
+                if coding in ("", "identity") and declared.isdigit() and int(declared) <= max_bytes:
+                    data = response.read()  # the declared length, in one piece (or IncompleteRead)
+                else:
+                    chunks = iter(lambda: response.read(transport.CHUNK_BYTES), b"")
+                    data = transport.read_body(coding, declared, chunks, max_bytes)
             except BaseException:
                 connection.close()
                 raise
