@@ -41,7 +41,9 @@ RETENTION_MARGIN = 300
 
 
 class TaskPageLike(Protocol):
-    records: list[dict]  # validated task records (shipper_alert.models)
+    # Validated task records (shipper_alert.models). SlsClient gives each task once, and
+    # the timeline relies on it; evaluation does not (it ignores a repeated task).
+    records: list[dict]
 
 
 class ShipperReader(Protocol):
@@ -104,7 +106,7 @@ def _read_shipper(
         ):
             evaluator.add_records(page.records)
             recorder.add_records(page.records)
-            timeline.add_records(page.records)
+            timeline.add_records(page.records, distinct=True)  # each task once, per the reader
         oldest = oldest_fetchable(now)
         if needs_older_tasks(evaluator.newest_create_time, rules) and span.start > oldest:
             older = _newest_create_time(client, ref, oldest, span.start)

@@ -140,15 +140,38 @@ class WindowEvaluator:
 
     def add_records(self, records: Iterable[dict]) -> None:
         """`add` for validated task records (see `shipper_alert.models`), as a page holds
-        them: a Task is built only for a task that counts."""
+        them: a Task is built only for a task that counts.
+
+        Most of a page is lookback that counts in neither window: such a task (succeeded or
+        failed, due before the previous window or from the window's end on) is only tallied
+        here, as `_counter` would; every other one goes to `_counter`.
+        """
         counter, seen = self._counter, self._seen
+        end, low, grace = self._end, self._previous_start, self._grace
+        read, newest = 0, self._newest
         for record in records:
-            count = counter(
-                record[FIELD_STATUS], record[FIELD_CREATE_TIME], record.get(FIELD_FINISH_TIME)
-            )
+            created = record[FIELD_CREATE_TIME]
+            if created >= end:
+                continue
+            status = record[FIELD_STATUS]
+            if status == TASK_SUCCESS:
+                due = record[FIELD_FINISH_TIME]
+            elif status == TASK_FAIL:
+                due = max(record[FIELD_FINISH_TIME], created + grace)
+            else:
+                due = low
+            if due < low or due >= end:
+                read += 1
+                if newest is None or created > newest:
+                    newest = created
+                continue
+            count = counter(status, created, record.get(FIELD_FINISH_TIME))
             if count is not None and record[FIELD_ID] not in seen:
                 seen.add(record[FIELD_ID])
                 count(Task.from_record(record))
+        self._read += read
+        if newest is not None and (self._newest is None or newest > self._newest):
+            self._newest = newest
 
     def _counter(self, status: str, created: int, finished: int | None):  # noqa: PLR0911
         """What a task adds to, or None when it belongs to neither window.

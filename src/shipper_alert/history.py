@@ -114,13 +114,32 @@ class TimelineCounter:
         if 0 <= index < self._count:
             (self._failed if status == TASK_FAIL else self._succeeded)[index] += 1
 
-    def add_records(self, records: Iterable[dict]) -> None:
-        """`add` for validated task records (see `shipper_alert.models`)."""
+    def add_records(self, records: Iterable[dict], *, distinct: bool = False) -> None:
+        """`add` for validated task records (see `shipper_alert.models`), inline.
+
+        `distinct`: the caller gives each task once (as `SlsClient.iter_task_pages` does),
+        so ids need not be remembered here: with tens of thousands of tasks a shipper, that
+        set cost more memory than anything else the check keeps.
+        """
+        first, interval, count = self._first, self._interval, self._count
+        failed, succeeded, seen = self._failed, self._succeeded, self._seen
         for record in records:
-            if record[FIELD_ID] in self._seen:
+            if not distinct:
+                task_id = record[FIELD_ID]
+                if task_id in seen:
+                    continue
+                seen.add(task_id)
+            status = record[FIELD_STATUS]
+            if status == TASK_SUCCESS:
+                bars = succeeded
+            elif status == TASK_FAIL:
+                bars = failed
+            else:
                 continue
-            self._seen.add(record[FIELD_ID])
-            self.add(record[FIELD_STATUS], record.get(FIELD_FINISH_TIME))
+            finished = record[FIELD_FINISH_TIME]
+            index = (finished - first) // interval
+            if finished and 0 <= index < count:
+                bars[index] += 1
 
     def result(self) -> History:
         first, interval = self._first, self._interval

@@ -30,16 +30,23 @@ class JsonInputError(ValueError):
         self.detail = detail
 
 
-def nesting_depth(value: Any) -> int:
+def nesting_depth(value: Any, containers: int | None = None) -> int:
     """How deeply arrays and objects nest in a parsed `value` (a scalar is 0).
 
     Level by level, without recursion; `type() is` because json.loads makes exact
     dicts and lists, and it is the cheaper test on pages of thousands of values.
+    `containers`, if given, is at least the number of arrays and objects in `value` (the
+    `[` and `{` of its text): once that many are found, no level below holds any, so the
+    values of the deepest level (500 tasks' fields, on an SLS page) need not be looked at.
     """
     depth = 0
+    found = 0
     level = [value] if type(value) in _CONTAINERS else []
     while level:
         depth += 1
+        found += len(level)
+        if containers is not None and found >= containers:
+            return depth
         below = []
         for node in level:
             for child in node.values() if type(node) is dict else node:
@@ -70,7 +77,7 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX
     except ValueError as exc:
         raise JsonInputError("not valid JSON", str(exc) or type(exc).__name__) from None
     # One message whichever check fires (how deep C recursion goes differs by version).
-    if nesting_depth(value) > max_depth:
+    if nesting_depth(value, text.count("{") + text.count("[")) > max_depth:
         raise JsonInputError(f"nested more than {max_depth} levels deep")
     return value
 

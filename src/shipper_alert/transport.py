@@ -23,7 +23,7 @@ import queue
 import socket
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import requests
@@ -55,7 +55,7 @@ class ReplyUndecodable(requests.exceptions.ContentDecodingError):
     """The reply uses a content coding this client does not inflate, or a corrupt one."""
 
 
-class _Watch:
+class Watch:
     """The sockets one exchange uses, so the watchdog can shut them down."""
 
     def __init__(self) -> None:
@@ -64,6 +64,7 @@ class _Watch:
         self.cancelled = False
 
     def add(self, connection: Any) -> None:
+        """Watch `connection` (anything with a `.sock`, read when the watchdog fires)."""
         with self._lock:
             self._connections.append(connection)
             cancelled = self.cancelled
@@ -237,7 +238,7 @@ def exchange(
     requests raises, `ExchangeTimeout` (a `requests.Timeout`), `ReplyTooLarge` or
     `ReplyUndecodable`. `kwargs` go to `session.request` (params, data, json).
     """
-    watch = _Watch()
+    watch = Watch()
     merged = {"Accept-Encoding": "identity", **(headers or {})}
     # Without a read timeout of its own, the watchdog alone ends a silent exchange (a socket
     # timeout at the same instant would race it); the socket's is a backstop.
@@ -281,15 +282,25 @@ def _inflater(coding: str) -> Any:
 
 def read_capped(response: requests.Response, max_bytes: int) -> bytes:
     """The decoded body of a streamed `response`, or `ReplyTooLarge` past `max_bytes`."""
-    coding = response.headers.get("Content-Encoding", "").strip().lower()
+    headers = response.headers
+    chunks = response.raw.stream(CHUNK_BYTES, decode_content=False)
+    return read_body(
+        headers.get("Content-Encoding", ""), headers.get("Content-Length", ""), chunks, max_bytes
+    )
+
+
+def read_body(coding: str, declared: str, chunks: Iterable[bytes], max_bytes: int) -> bytes:
+    """The body `chunks` carry (raw, as sent with Content-Encoding `coding` and
+    Content-Length `declared`, either may be ""), decoded, or `ReplyTooLarge` past
+    `max_bytes`."""
+    coding = coding.strip().lower()
     inflater = _inflater(coding)
-    declared = response.headers.get("Content-Length", "")
     if inflater is None and declared.isdigit() and int(declared) > max_bytes:
         raise ReplyTooLarge(f"reply of {declared} bytes, more than the {max_bytes} accepted")
     parts: list[bytes] = []
     size = 0
     try:
-        for raw in response.raw.stream(CHUNK_BYTES, decode_content=False):
+        for raw in chunks:
             if inflater == "deflate":
                 wbits = zlib.MAX_WBITS if raw[:1] == b"\x78" else -zlib.MAX_WBITS
                 inflater = zlib.decompressobj(wbits)

@@ -97,7 +97,8 @@ def build_tasks(rng: random.Random, start: int, end: int) -> list[ModelTask]:
 
 
 class ModelReader:
-    """A ShipperReader over the model at one instant: repeated, reordered pages."""
+    """A ShipperReader over the model at one instant: repeated, reordered pages (to try
+    the evaluation; the timeline, which counts a repeated task again, is not checked)."""
 
     def __init__(self, tasks: list[ModelTask], now: int, rng: random.Random) -> None:
         self.tasks, self.now, self.rng = tasks, now, rng

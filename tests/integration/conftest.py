@@ -132,3 +132,20 @@ def sls_request() -> Iterator[SignedRequest]:
 @pytest.fixture(scope="session")
 def code_package(fc_package: Path) -> Path:
     return fc_package
+
+
+@pytest.fixture
+def serve():
+    """Start `HostileServer(behaviour)`s (tests/hostile.py); all stop after the test."""
+    from hostile import HostileServer  # noqa: PLC0415
+
+    servers: list[HostileServer] = []
+
+    def start(behaviour) -> HostileServer:
+        server = HostileServer(behaviour).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

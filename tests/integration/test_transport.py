@@ -19,20 +19,6 @@ from hostile import (
 from shipper_alert import transport
 
 
-@pytest.fixture
-def serve():
-    servers: list[HostileServer] = []
-
-    def start(behaviour) -> HostileServer:
-        server = HostileServer(behaviour).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
 def call(server: HostileServer, seconds: float = 1.0, max_bytes: int = 4096):
     session = transport.new_session()
     try:

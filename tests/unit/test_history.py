@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from shipper_alert.history import (
+    TimelineCounter,
     bar_line,
     choose_interval,
     history,
@@ -61,6 +62,19 @@ def test_history_counts_by_finish_time_into_intervals_ending_at_the_window():
         [(0, 1)] + [(0, 0)] * 10 + [(1, 0), (1, 1)]
     )
     assert (h.failed, h.succeeded, h.peak) == (2, 2, 1)
+
+
+def test_records_from_the_reader_count_as_tasks_with_or_without_remembering_ids():
+    tasks = [task(n, s, WINDOW.end - 1 - 290 * n) for n, s in enumerate(["fail", "success"] * 7)]
+    tasks.append(task(99, "running", WINDOW.end - 5))
+    records = [t.to_record() for t in tasks]
+    expected = history("p/l/s", tasks, WINDOW, lookback=HOUR, interval=300)
+    for distinct in (False, True):
+        counter = TimelineCounter("p/l/s", WINDOW, HOUR, 300)
+        counter.add_records(records[:5], distinct=distinct)
+        counter.add_records(records[5:], distinct=distinct)
+        assert counter.result() == expected, distinct
+    assert (expected.failed, expected.succeeded) == (7, 7)
 
 
 def test_history_first_interval_may_start_before_the_lookback():

@@ -27,6 +27,7 @@ from shipper_alert_dev.sim import (
 )
 from shipper_alert_dev.sim.faults import FaultSet
 from shipper_alert_dev.sim.scenario import ShipperSpec, parse_offset, resolve_time
+from shipper_alert_dev.sim.shipper_api import get_shipper_status
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = 1_764_316_800  # 2025-11-28T08:00:00Z
@@ -186,6 +187,56 @@ def test_retry_only_affects_a_failed_task():
     assert running.retry(NOW + 100) is False
     not_yet = TaskSpec("n", NOW + 500, "fail", NOW + 560)
     assert not_yet.retry(NOW + 100) is False
+
+
+def test_a_view_asked_again_at_any_instant_is_the_one_made_afresh():
+    def tasks() -> list[TaskSpec]:
+        return [
+            TaskSpec("f", NOW, "fail", NOW + 60, message="m", code="C", retry_duration=120),
+            TaskSpec("r", NOW, "running"),
+            TaskSpec(
+                "s",
+                NOW + 5,
+                "success",
+                NOW + 30,
+                states=[TaskState(NOW + 90, "running"), TaskState(NOW + 150, "fail", "late")],
+            ),
+        ]
+
+    kept = tasks()
+    instants = [NOW + t for t in range(-3, 400)] + [NOW + 59.5, NOW + 60.0, NOW - 0.5]
+    for at in [*instants, *reversed(instants)]:
+        assert [task.view(at) for task in kept] == [task.view(at) for task in tasks()], at
+    kept[0].retry(NOW + 100)
+    fresh = tasks()
+    fresh[0].retry(NOW + 100)
+    for at in [NOW + 99, NOW + 100, NOW + 219, NOW + 220, NOW + 99]:
+        assert kept[0].view(at) == fresh[0].view(at), at
+
+
+def test_a_page_body_is_what_json_dumps_writes_for_the_whole_document():
+    shipper = ShipperSpec("s")
+    shipper.add_task(TaskSpec("é-1", NOW, "fail", NOW + 60, message='写入失败 "quoted"', code="C"))
+    shipper.add_task(TaskSpec("ok", NOW + 1, "success", NOW + 30))
+    shipper.add_task(TaskSpec("run", NOW + 2, "running"))
+    params = {"from": str(NOW), "to": str(NOW + 10), "offset": "1", "size": "2"}
+
+    body = get_shipper_status(shipper, params, NOW + 100).body
+
+    views = shipper.views(NOW + 100, NOW, NOW + 10)
+    document = {
+        "count": 2,
+        "total": 3,
+        "statistics": {"running": 1, "success": 1, "fail": 1},
+        "tasks": [v.to_json() for v in views[1:3]],
+    }
+    assert body == json.dumps(document, ensure_ascii=False).encode("utf-8")
+    failed_only = get_shipper_status(
+        shipper, {**params, "status": "fail", "offset": "0"}, NOW + 100
+    )
+    assert json.loads(failed_only.body)["tasks"] == [
+        v.to_json() for v in views if v.status == "fail"
+    ]
 
 
 def test_views_within_one_second_follow_retries_and_new_tasks():

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from shipper_alert.models import Task
+from shipper_alert.redact import SecretScrubber
 from shipper_alert.sls.errors import SlsBadResponseError
 from shipper_alert.sls.responses import (
     NamePage,
@@ -321,3 +322,20 @@ def test_a_long_task_message_is_clipped_and_says_so():
     (task,) = parse_task_page(_body([_task(taskMessage=long)]), offset=0).tasks
     assert len(task.message) == 1000
     assert task.message == "x" * 994 + " [...]"
+
+
+def test_task_messages_are_scrubbed_of_secrets_and_clean_ones_kept_as_parsed():
+    SecretScrubber.register("sls-test-secret-4711")
+    clean = _task(id="a", taskMessage="role cannot write")
+    leaking = _task(id="b", taskMessage="denied for sls-test-secret-4711")
+    tasks = [clean, leaking, {**clean, "id": "c"}, {**leaking, "id": "d"}, _task(id="e")]
+    page = parse_task_page(_body(tasks), offset=0)
+    assert [r["taskMessage"] for r in page.records] == [
+        "role cannot write",
+        "denied for ***",
+        "role cannot write",
+        "denied for ***",
+        "UnAuthorized",
+    ]
+    assert page.records[0] == clean  # unknown fields and all, as the body had it
+    assert [t.message for t in page.tasks][1] == "denied for ***"

@@ -1,4 +1,4 @@
-"""The SLS client: signed requests over one pooled session, retries, and paging.
+"""The SLS client: signed requests over pooled connections, retries, and paging.
 
 - request headers and v1 signature (`shipper_alert.sls.signing`,
   https://help.aliyun.com/document_detail/29012.html);
@@ -19,6 +19,7 @@ Nothing here logs a secret: neither the access key secret, the STS token, nor th
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import random
@@ -29,14 +30,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import requests
-
 from shipper_alert import USER_AGENT, transport
 from shipper_alert.budget import Deadline
 from shipper_alert.models import FIELD_ID, TASK_STATUSES
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.retry import Backoff, next_delay
 from shipper_alert.sls import signing
+from shipper_alert.sls.connections import ConnectionPool, ConnectTimeout
 from shipper_alert.sls.credentials import Credentials
 from shipper_alert.sls.endpoint import Endpoint
 from shipper_alert.sls.errors import (
@@ -153,7 +153,7 @@ class SlsClient:
         self._sleep = sleep
         self._rng = rng
         self._user_agent = user_agent
-        self._session = self._new_session(pool_size)
+        self._connections = ConnectionPool(pool_size)
         # At most `pool_size` requests at once, whichever thread sends them (shipper reads,
         # their pages read ahead, export reads): as many as the pool keeps connections.
         self._slots = threading.BoundedSemaphore(pool_size)
@@ -161,15 +161,10 @@ class SlsClient:
         self._pages: ThreadPoolExecutor | None = None
         self._pages_lock = threading.Lock()
 
-    @staticmethod
-    def _new_session(pool_size: int) -> requests.Session:
-        # urllib3 must not retry on its own: this client retries, re-signing each attempt.
-        return transport.new_session(pool_size)
-
     def close(self) -> None:
         if self._pages is not None:
             self._pages.shutdown(wait=False, cancel_futures=True)
-        self._session.close()
+        self._connections.close()
 
     def _read_ahead(self, read: Callable[[int], TaskPage], offset: int) -> Future[TaskPage]:
         """`read(offset)` on the page workers: leaf jobs that wait on nothing but SLS."""
@@ -345,17 +340,16 @@ class SlsClient:
         timeout = (min(self._connect_timeout, seconds), min(self._read_timeout, seconds))
         started = time.monotonic()
         try:
-            response = transport.exchange(
-                self._session,
+            reply = self._connections.exchange(
                 request.method,
                 url,
+                params=request.params,
+                body=request.body,
+                headers=headers,
                 seconds=seconds,
-                max_bytes=transport.SLS_REPLY_BYTES,
                 connect_timeout=timeout[0],
                 read_timeout=timeout[1],
-                params=request.params,
-                data=request.body,
-                headers=headers,
+                max_bytes=transport.SLS_REPLY_BYTES,
             )
         except transport.ExchangeTimeout:
             raise SlsConnectionError(
@@ -365,42 +359,37 @@ class SlsClient:
             ) from None
         except transport.ReplyTooLarge as exc:
             raise SlsBadResponseError(f"{exc} ({self.endpoint})", api=api) from None
-        except requests.ConnectTimeout:
-            raise SlsConnectionError(
-                CODE_TIMEOUT, f"no connection within {timeout[0]:.2f}s ({self.endpoint})", api=api
-            ) from None
-        except requests.Timeout:
-            raise SlsConnectionError(
-                CODE_TIMEOUT, f"no response within {timeout[1]:.2f}s ({self.endpoint})", api=api
-            ) from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise SlsConnectionError(
-                CODE_CONNECTION, f"{_reason(exc)} ({self.endpoint})", api=api
-            ) from None
-        except requests.exceptions.ContentDecodingError as exc:
+        except transport.ReplyUndecodable as exc:
             raise SlsBadResponseError(
                 f"undecodable response body: {_reason(exc)}", api=api
             ) from None
-        except requests.RequestException as exc:
-            raise SlsRequestError(
-                "InvalidRequest", f"{type(exc).__name__}: {_reason(exc)}", api=api
+        except ConnectTimeout:
+            raise SlsConnectionError(
+                CODE_TIMEOUT, f"no connection within {timeout[0]:.2f}s ({self.endpoint})", api=api
             ) from None
-        request_id = response.headers.get("x-log-requestid", "")
+        except TimeoutError:
+            raise SlsConnectionError(
+                CODE_TIMEOUT, f"no response within {timeout[1]:.2f}s ({self.endpoint})", api=api
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise SlsConnectionError(
+                CODE_CONNECTION, f"{_reason(exc)} ({self.endpoint})", api=api
+            ) from None
+        request_id = reply.headers.get("x-log-requestid", "")
         logger.debug(
             "%s %s %s%s -> HTTP %d, %d bytes in %.3fs [request %s]",
             api,
             request.method,
             url,
             _query_for_log(request.params),
-            response.status_code,
-            len(response.content),
+            reply.status,
+            len(reply.body),
             time.monotonic() - started,
             request_id or "-",
         )
-        if 200 <= response.status_code < 300:
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            return _Reply(response.status_code, response.content, request_id, headers)
-        raise error_from_http(response.status_code, response.content, request_id, api)
+        if 200 <= reply.status < 300:
+            return _Reply(reply.status, reply.body, request_id, reply.headers)
+        raise error_from_http(reply.status, reply.body, request_id, api)
 
     def _signed_headers(self, request: _Request) -> dict[str, str]:
         """The headers of one attempt, with a fresh Date and a signature over them."""
@@ -489,8 +478,10 @@ def distinct_pages(
                         api=API_GET_SHIPPER_STATUS,
                     )
                 pages_seen.add(fingerprint)
-                fresh = [record for record in page.records if record[FIELD_ID] not in seen]
-                seen.update(record[FIELD_ID] for record in fresh)
+                fresh = page.records
+                if not seen.isdisjoint(ids):
+                    fresh = [record for record in fresh if record[FIELD_ID] not in seen]
+                seen.update(ids)
                 yield TaskPage(
                     total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
                 )

@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # the escaping of json.dumps(ensure_ascii=False)
 from typing import Any
 
 from shipper_alert.models import TASK_FAIL, TASK_RUNNING, TASK_STATUSES, TASK_SUCCESS
@@ -68,6 +69,28 @@ class TaskView:
             "taskCode": self.code,
         }
 
+    def json_text(self) -> str:
+        """`to_json()` as `json.dumps(..., ensure_ascii=False)` writes it (kept once made)."""
+        text = self.__dict__.get("_json_text")
+        if text is None:
+            text = _TASK_JSON % (
+                encode_basestring(self.id),
+                encode_basestring(self.status),
+                encode_basestring(self.message),
+                self.create_time,
+                self.last_data_receive_time,
+                self.finish_time,
+                "null" if self.code is None else encode_basestring(self.code),
+            )
+            object.__setattr__(self, "_json_text", text)
+        return text
+
+
+_TASK_JSON = (
+    '{"id": %s, "taskStatus": %s, "taskMessage": %s, "taskCreateTime": %d,'
+    ' "taskLastDataReceiveTime": %d, "taskFinishTime": %d, "taskCode": %s}'
+)
+
 
 class TaskSpec:
     """One task and its scripted history; `view(t)` is what the API shows at time t."""
@@ -101,6 +124,9 @@ class TaskSpec:
         self.after_retry = after_retry
         self.retry_duration = retry_duration
         self.history: list[TaskState] = []
+        # The last view made and the whole seconds [from, until) it holds for: a task looks
+        # the same between two of its own instants, so pages of any range or second reuse it.
+        self._view: tuple[float, float, TaskView | None] | None = None
         for state in states:
             self.add_state(state)
         # Responses list tasks in this order: stable, but unrelated to time (the API's
@@ -113,9 +139,25 @@ class TaskSpec:
     def add_state(self, state: TaskState) -> None:
         """Insert a state change; among changes at the same instant the latest added wins."""
         bisect.insort_right(self.history, state, key=lambda s: s.at)
+        self._view = None
         TaskSpec.changes += 1
 
     def view(self, now: float) -> TaskView | None:
+        cached = self._view
+        if cached is not None and cached[0] <= now < cached[1]:
+            return cached[2]
+        view = self._make_view(now)
+        # The view changes only at these instants (creation, finish, each scripted state).
+        since, until = -math.inf, math.inf
+        for at in (self.created, self.finished, *(state.at for state in self.history)):
+            if at <= now:
+                since = max(since, at)
+            else:
+                until = min(until, at)
+        self._view = (since, until, view)
+        return view
+
+    def _make_view(self, now: float) -> TaskView | None:
         if now < self.created:
             return None
         status, message, code, finished = self.status, self.message, self.code, self.finished

@@ -7,6 +7,7 @@ https://help.aliyun.com/document_detail/29028.htm: at most 10 ids per RetryShipp
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -141,21 +142,14 @@ def get_shipper_status(shipper: ShipperSpec, params: dict[str, str], now: float)
         raise ApiError(400, "ParameterInvalid", "only support query last 48 hours task status")
 
     def body(views: list[TaskView]) -> bytes:
-        statistics = {
-            TASK_RUNNING: sum(1 for v in views if v.status == TASK_RUNNING),
-            TASK_SUCCESS: sum(1 for v in views if v.status == TASK_SUCCESS),
-            TASK_FAIL: sum(1 for v in views if v.status == TASK_FAIL),
-        }
-        matching = [v for v in views if not status or v.status == status]
+        counted = Counter(v.status for v in views)
+        statistics = {s: counted[s] for s in (TASK_RUNNING, TASK_SUCCESS, TASK_FAIL)}
+        matching = [v for v in views if v.status == status] if status else views
         page = matching[offset : offset + size]
-        return json_response(
-            {
-                "count": len(page),
-                "total": len(matching),
-                "statistics": statistics,
-                "tasks": [v.to_json() for v in page],
-            }
-        ).body
+        head = {"count": len(page), "total": len(matching), "statistics": statistics, "tasks": []}
+        # What json.dumps writes for the whole document, from each task's text made once.
+        text = json.dumps(head, ensure_ascii=False)[:-2] + ", ".join(v.json_text() for v in page)
+        return (text + "]}").encode("utf-8")
 
     page = shipper.page(now, start, end, (status, offset, size), body)
     return Response(200, page, {"Content-Type": "application/json"})

@@ -1,0 +1,97 @@
+"""sls.connections against loopback peers: what is sent, reuse, deadline, caps, errors."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from hostile import compressed_bomb, endless, reply, response, silent, trickle
+from shipper_alert import transport
+from shipper_alert.sls.connections import ConnectionPool
+
+
+def call(pool: ConnectionPool, url: str, seconds: float = 1.0, max_bytes: int = 4096, **kw):
+    options = {"params": [], "body": None, "headers": {}, **kw}
+    return pool.exchange(
+        "GET",
+        url,
+        seconds=seconds,
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        max_bytes=max_bytes,
+        **options,
+    )
+
+
+def test_the_request_is_sent_as_signed_and_the_connection_kept(serve):
+    peers: set[tuple[str, int]] = set()
+    answer = reply({"ok": 1}, **{"x-log-requestid": "ABC"})
+
+    def behave(sock: socket.socket, request) -> None:
+        peers.add(sock.getpeername())
+        answer(sock, request)
+
+    server = serve(behave)
+    pool = ConnectionPool(2)
+    params = [("from", "1"), ("status", ""), ("name", "a b&c")]
+    headers = {"Host": "proj.127.0.0.1", "Date": "D", "Authorization": "LOG id:sig"}
+    first = call(pool, server.url + "/logstores/l/shipper", params=params, headers=headers)
+    second = call(pool, server.url + "/logstores/l/shipper", params=params, headers=headers)
+    pool.close()
+
+    assert (first.status, first.body, first.headers["x-log-requestid"]) == (
+        200,
+        b'{"ok": 1}',
+        "ABC",
+    )
+    assert second.body == first.body
+    assert len(peers) == 1  # one kept-alive connection
+    head = server.received[0].head.decode("latin-1").split("\r\n")
+    assert head[0] == "GET /logstores/l/shipper?from=1&status=&name=a+b%26c HTTP/1.1"
+    assert sorted(head[1:]) == sorted(
+        [
+            "Host: proj.127.0.0.1",
+            "Accept-Encoding: identity",
+            "Date: D",
+            "Authorization: LOG id:sig",
+        ]
+    )
+
+
+def test_a_connection_the_peer_closed_is_not_reused(serve):
+    def answer_and_hang_up(sock: socket.socket, request) -> None:
+        sock.sendall(response(b"{}"))  # no Connection: close, as a peer's idle timeout is
+        sock.shutdown(socket.SHUT_RDWR)
+
+    server = serve(answer_and_hang_up)
+    pool = ConnectionPool(2)
+    bodies = [call(pool, server.url + "/x").body for _ in range(3)]
+    pool.close()
+    assert bodies == [b"{}"] * 3
+    assert len(server.received) == 3
+
+
+@pytest.mark.parametrize("behaviour", [silent(), trickle(response(b"{}"), 0.05)])
+def test_a_slow_peer_is_cut_off_at_the_whole_exchange_deadline(serve, behaviour):
+    server = serve(behaviour)
+    started = time.monotonic()
+    with pytest.raises(transport.ExchangeTimeout):
+        call(ConnectionPool(1), server.url + "/x", seconds=0.3)
+    assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize("behaviour", [endless(), compressed_bomb(1 << 20)])
+def test_a_reply_past_the_cap_stops_reading(serve, behaviour):
+    server = serve(behaviour)
+    with pytest.raises(transport.ReplyTooLarge):
+        call(ConnectionPool(1), server.url + "/x", max_bytes=4096)
+
+
+def test_a_refused_connection_is_the_os_error():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ConnectionRefusedError):
+        call(ConnectionPool(1), f"http://127.0.0.1:{port}/x")
