@@ -108,11 +108,9 @@ class TimelineCounter:
         self._seen: set[str] = set()
 
     def add(self, status: str, finish_time: int | None) -> None:
-        if status not in (TASK_FAIL, TASK_SUCCESS) or not finish_time:
-            return
-        index = (finish_time - self._first) // self._interval
-        if 0 <= index < self._count:
-            (self._failed if status == TASK_FAIL else self._succeeded)[index] += 1
+        if finish_time:  # a running task has none; the rule itself is add_records'
+            record = {FIELD_STATUS: status, FIELD_FINISH_TIME: finish_time}
+            self.add_records((record,), distinct=True)
 
     def add_records(self, records: Iterable[dict], *, distinct: bool = False) -> None:
         """`add` for validated task records (see `shipper_alert.models`), inline.
