@@ -67,9 +67,9 @@ def failed_tasks_csv(
                 )
             )
             ends.append(out.tell())
-    data = out.getvalue().encode("utf-8")
+    text = out.getvalue()
+    data = text.encode("utf-8")
     if max_bytes is None or len(data) <= max_bytes:
         return data, len(ends) - 1
-    text = out.getvalue()
     rows = bisect.bisect_right(ends, max_bytes, key=lambda end: len(text[:end].encode()))
     return text[: ends[max(rows - 1, 0)]].encode("utf-8"), max(rows - 1, 0)

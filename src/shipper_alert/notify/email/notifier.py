@@ -74,15 +74,15 @@ class EmailNotifier(Notifier):
         at = report.checked_at or report.window.end
         date = datetime.fromtimestamp(at, report.timezone or timezone.utc)
         attachment = failed_tasks_attachment(report, date)
-        notes = {"attachment_note": attachment.note} if attachment else {}
+        extra = {"attachment_note": attachment.note} if attachment else {}  # template context
         messages: list[Outgoing] = []
         size = WireSize()
         for batch in batches:
 
             def render(view: MessageView, batch: tuple[str, ...] = batch) -> Outgoing:
                 subject = one_line(renderer.render("email.subject.j2", view=view))
-                text = renderer.render("email.text.j2", view=view, **notes)
-                html = renderer.render("email.html.j2", view=view, **notes)
+                text = renderer.render("email.text.j2", view=view, **extra)
+                html = renderer.render("email.html.j2", view=view, **extra)
                 identity = "|".join(
                     str(v)
                     for v in (
