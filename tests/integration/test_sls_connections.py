@@ -73,6 +73,35 @@ def test_a_connection_the_peer_closed_is_not_reused(serve):
     assert len(server.received) == 3
 
 
+def test_a_kept_connection_the_peer_closes_as_it_is_reused_is_replaced_once(serve):
+    # The race the readability check in `_take` cannot see: the peer's close arrives only
+    # when the next request does. That request goes once more, on a new connection.
+    requests_on: dict[tuple[str, int], int] = {}
+
+    def answer_once_then_hang_up(sock: socket.socket, request) -> None:
+        peer = sock.getpeername()
+        requests_on[peer] = requests_on.get(peer, 0) + 1
+        if requests_on[peer] == 1:
+            sock.sendall(response(b"{}"))
+        else:
+            sock.shutdown(socket.SHUT_RDWR)
+
+    server = serve(answer_once_then_hang_up)
+    pool = ConnectionPool(2)
+    bodies = [call(pool, server.url + "/x").body for _ in range(3)]
+    pool.close()
+    assert bodies == [b"{}"] * 3
+    assert len(server.received) == 5  # each reuse refused once, then sent on a new one
+    assert sorted(requests_on.values()) == [1, 2, 2]
+
+
+def test_a_fresh_connection_closed_without_a_reply_is_not_sent_again(serve):
+    server = serve(lambda sock, request: sock.shutdown(socket.SHUT_RDWR))
+    with pytest.raises(ConnectionError):
+        call(ConnectionPool(1), server.url + "/x")
+    assert len(server.received) == 1
+
+
 @pytest.mark.parametrize("behaviour", [silent(), trickle(response(b"{}"), 0.05)])
 def test_a_slow_peer_is_cut_off_at_the_whole_exchange_deadline(serve, behaviour):
     server = serve(behaviour)

@@ -25,6 +25,12 @@ from urllib.parse import urlencode, urlsplit
 from shipper_alert import transport
 
 _Key = tuple[str, str, int]  # scheme, host, port
+# What a kept-alive connection the peer has just closed raises before any reply byte.
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+class _Stale(Exception):
+    """A reused connection failed before its reply began: the peer had closed it."""
 
 
 class ConnectTimeout(TimeoutError):
@@ -85,16 +91,29 @@ class ConnectionPool:
 
         def work() -> Reply:
             connection = self._take(key)
-            fresh = connection is None
-            if connection is None:
-                connection = _new_connection(key, min(connect_timeout, seconds))
+            if connection is not None:
+                try:
+                    return attempt(connection, fresh=False)
+                except _Stale as exc:
+                    # The peer closed the idle connection as it was taken (its FIN not yet
+                    # seen, so `_take` kept it): the request goes once more, on a new one.
+                    if watch.cancelled:
+                        raise exc.__cause__ from None
+            return attempt(_new_connection(key, min(connect_timeout, seconds)), fresh=True)
+
+        def attempt(connection: http.client.HTTPConnection, fresh: bool) -> Reply:
             watch.add(connection)  # before connecting: the deadline cuts a TLS handshake too
             try:
                 if fresh:
                     _connect(connection)
                 connection.sock.settimeout(min(read_timeout, seconds))
-                connection.request(method, target, body=body, headers=sent)
-                response = connection.getresponse()
+                try:
+                    connection.request(method, target, body=body, headers=sent)
+                    response = connection.getresponse()
+                except _STALE as exc:
+                    if fresh:
+                        raise
+                    raise _Stale from exc
                 coding = response.getheader("Content-Encoding", "")
                 declared = response.getheader("Content-Length", "")
                 if coding in ("", "identity") and declared.isdigit() and int(declared) <= max_bytes:
