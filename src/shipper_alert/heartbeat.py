@@ -36,7 +36,9 @@ class HeartbeatResult:
 
 def _get(url: str, timeout: float) -> None:
     from shipper_alert import transport  # noqa: PLC0415 - requests loads here
+    from shipper_alert.bodies import ReplyTooLarge  # noqa: PLC0415
     from shipper_alert.notify.http import new_session  # noqa: PLC0415
+    from shipper_alert.watchdog import ExchangeTimeout  # noqa: PLC0415
 
     with new_session() as session:
         try:
@@ -48,9 +50,9 @@ def _get(url: str, timeout: float) -> None:
                 max_bytes=MAX_REPLY_BYTES,
                 connect_timeout=CONNECT_TIMEOUT,
             )
-        except transport.ExchangeTimeout:
+        except ExchangeTimeout:
             raise RuntimeError(f"no complete reply within {timeout:.1f}s") from None
-        except transport.ReplyTooLarge as exc:
+        except ReplyTooLarge as exc:
             raise RuntimeError(str(exc)) from None
     if not 200 <= response.status_code < 300:
         raise RuntimeError(f"HTTP {response.status_code}")

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hostile import compressed_bomb, endless, reply, response, silent, trickle
-from shipper_alert import transport
+from shipper_alert import bodies, watchdog
 from shipper_alert.sls.connections import ConnectionPool
 
 
@@ -106,7 +106,7 @@ def test_a_fresh_connection_closed_without_a_reply_is_not_sent_again(serve):
 def test_a_slow_peer_is_cut_off_at_the_whole_exchange_deadline(serve, behaviour):
     server = serve(behaviour)
     started = time.monotonic()
-    with pytest.raises(transport.ExchangeTimeout):
+    with pytest.raises(watchdog.ExchangeTimeout):
         call(ConnectionPool(1), server.url + "/x", seconds=0.3)
     assert time.monotonic() - started < 1.0
 
@@ -114,7 +114,7 @@ def test_a_slow_peer_is_cut_off_at_the_whole_exchange_deadline(serve, behaviour)
 @pytest.mark.parametrize("behaviour", [endless(), compressed_bomb(1 << 20)])
 def test_a_reply_past_the_cap_stops_reading(serve, behaviour):
     server = serve(behaviour)
-    with pytest.raises(transport.ReplyTooLarge):
+    with pytest.raises(bodies.ReplyTooLarge):
         call(ConnectionPool(1), server.url + "/x", max_bytes=4096)
 
 

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from shipper_alert.bodies import SLS_REPLY_BYTES
 from shipper_alert.sls.errors import SlsBadResponseError
 from shipper_alert.sls.exports import _decompressed, parse_job, parse_metrics
-from shipper_alert.transport import SLS_REPLY_BYTES
 
 JOB = {
     "name": "export-1",

@@ -21,10 +21,12 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from shipper_alert import transport
+from shipper_alert.bodies import ReplyTooLarge, ReplyUndecodable
 from shipper_alert.ledger.document import MAX_BYTES, LedgerError
 from shipper_alert.ledger.oss_signing import sign
 from shipper_alert.ledger.store import Store
 from shipper_alert.sls.credentials import Credentials
+from shipper_alert.watchdog import ExchangeTimeout
 
 CONNECT_TIMEOUT = 3.0
 REQUEST_TIMEOUT = 10.0  # the whole exchange
@@ -99,11 +101,11 @@ class OssStore(Store):
                 data=body if method == "PUT" else None,
                 headers=signed,
             )
-        except transport.ExchangeTimeout:
+        except ExchangeTimeout:
             raise LedgerError(
                 f"{self.description}/{name}: no complete reply within {REQUEST_TIMEOUT:.1f}s"
             ) from None
-        except (transport.ReplyTooLarge, transport.ReplyUndecodable) as exc:
+        except (ReplyTooLarge, ReplyUndecodable) as exc:
             raise LedgerError(f"{self.description}/{name}: {exc}") from None
         except requests.RequestException as exc:
             raise LedgerError(f"{self.description}/{name}: {type(exc).__name__}") from None

@@ -21,8 +21,10 @@ from typing import Any
 import requests
 
 from shipper_alert import USER_AGENT, safe_json, transport
+from shipper_alert.bodies import CHAT_REPLY_BYTES, ReplyTooLarge, ReplyUndecodable
 from shipper_alert.notify.base import DeliveryFailure, Notifier
 from shipper_alert.redact import Secret, SecretScrubber, redact_url
+from shipper_alert.watchdog import ExchangeTimeout
 
 CONNECT_TIMEOUT = 3.05
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -87,21 +89,21 @@ def post(
             "POST",
             url,
             seconds=timeout,
-            max_bytes=transport.CHAT_REPLY_BYTES,
+            max_bytes=CHAT_REPLY_BYTES,
             connect_timeout=CONNECT_TIMEOUT,
             json=json_body,
             data=data,
             headers=headers,
             params=params,
         )
-    except requests.Timeout:
+    except (ExchangeTimeout, requests.Timeout):
         raise DeliveryFailure(
             f"{where}: no response within {timeout:.1f}s", retryable=True
         ) from None
     except requests.ConnectionError as exc:
         reason = type(exc.args[0]).__name__ if exc.args else type(exc).__name__
         raise DeliveryFailure(f"{where}: connection failed ({reason})", retryable=True) from None
-    except (transport.ReplyTooLarge, transport.ReplyUndecodable) as exc:
+    except (ReplyTooLarge, ReplyUndecodable) as exc:
         # The post reached the service; its reply is what cannot be read.
         raise DeliveryFailure(f"{where}: {exc}", retryable=True) from None
     except requests.RequestException as exc:
@@ -121,7 +123,7 @@ def post(
 def json_body(response: requests.Response, service: str) -> dict[str, Any]:
     """The response's JSON object, or a retryable failure (a proxy's HTML error page)."""
     try:
-        body = safe_json.loads(response.content, max_bytes=transport.CHAT_REPLY_BYTES)
+        body = safe_json.loads(response.content, max_bytes=CHAT_REPLY_BYTES)
     except safe_json.JsonInputError as exc:
         raise DeliveryFailure(
             f"{service}: HTTP {response.status_code} with a body that is {exc}: "

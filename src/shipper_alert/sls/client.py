@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from shipper_alert import USER_AGENT, transport
+from shipper_alert import USER_AGENT, bodies, watchdog
 from shipper_alert.budget import Deadline
 from shipper_alert.models import FIELD_ID, TASK_STATUSES
 from shipper_alert.redact import SecretScrubber
@@ -349,17 +349,17 @@ class SlsClient:
                 seconds=seconds,
                 connect_timeout=timeout[0],
                 read_timeout=timeout[1],
-                max_bytes=transport.SLS_REPLY_BYTES,
+                max_bytes=bodies.SLS_REPLY_BYTES,
             )
-        except transport.ExchangeTimeout:
+        except watchdog.ExchangeTimeout:
             raise SlsConnectionError(
                 CODE_TIMEOUT,
                 f"no complete response within {seconds:.2f}s ({self.endpoint})",
                 api=api,
             ) from None
-        except transport.ReplyTooLarge as exc:
+        except bodies.ReplyTooLarge as exc:
             raise SlsBadResponseError(f"{exc} ({self.endpoint})", api=api) from None
-        except transport.ReplyUndecodable as exc:
+        except bodies.ReplyUndecodable as exc:
             raise SlsBadResponseError(
                 f"undecodable response body: {_reason(exc)}", api=api
             ) from None

@@ -3,9 +3,9 @@
 requests and urllib3 spent about a third of a large check's CPU in their own layers (some
 2,600 Python calls a request) on what SLS calls need: a signed GET, PUT or POST to one host.
 Here http.client writes the request on a pooled connection, under the bounds every other
-peer gets: the whole exchange within `seconds` (`transport.run_within`; the watchdog shuts
+peer gets: the whole exchange within `seconds` (`watchdog.run_within`; the watchdog shuts
 the socket down at the deadline), separate connect and read timeouts, and the reply cap and
-codings of `transport.read_body`. Errors are the standard library's: `ConnectTimeout` (a
+codings of `bodies.read_body`. Errors are the standard library's: `ConnectTimeout` (a
 `TimeoutError`) for a connection not made in time, `TimeoutError` for a silent peer,
 `OSError` and `http.client.HTTPException` for the rest; the client names each.
 No proxy, .netrc or other environment setting is read; https verifies the peer against the
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlencode, urlsplit
 
-from shipper_alert import transport
+from shipper_alert import bodies, watchdog
 
 _Key = tuple[str, str, int]  # scheme, host, port
 # What a kept-alive connection the peer has just closed raises before any reply byte.
@@ -87,7 +87,7 @@ class ConnectionPool:
         key = (scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80))
         target = (parts.path or "/") + (f"?{urlencode(params)}" if params else "")
         sent = {"Accept-Encoding": "identity", **headers}
-        watch = transport.Watch()
+        watch = watchdog.Watch()
 
         def work() -> Reply:
             connection = self._take(key)
@@ -119,8 +119,8 @@ class ConnectionPool:
                 if coding in ("", "identity") and declared.isdigit() and int(declared) <= max_bytes:
                     data = response.read()  # the declared length, in one piece (or IncompleteRead)
                 else:
-                    chunks = iter(lambda: response.read(transport.CHUNK_BYTES), b"")
-                    data = transport.read_body(coding, declared, chunks, max_bytes)
+                    chunks = iter(lambda: response.read(bodies.CHUNK_BYTES), b"")
+                    data = bodies.read_body(coding, declared, chunks, max_bytes)
             except BaseException:
                 connection.close()
                 raise
@@ -131,7 +131,7 @@ class ConnectionPool:
                 self._give(key, connection)
             return reply
 
-        return transport.run_within(seconds, work, cancel=watch.cancel, what=f"{method} exchange")
+        return watchdog.run_within(seconds, work, cancel=watch.cancel, what=f"{method} exchange")
 
     def _take(self, key: _Key) -> http.client.HTTPConnection | None:
         while True:

@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from shipper_alert.bodies import SLS_REPLY_BYTES
 from shipper_alert.sls.client import SlsClient
 from shipper_alert.sls.errors import (
     SlsAuthError,
@@ -33,7 +34,6 @@ from shipper_alert.sls.errors import (
     SlsTransientError,
 )
 from shipper_alert.sls.responses import _Reader, _show
-from shipper_alert.transport import SLS_REPLY_BYTES
 
 KIND_OSS = "oss"
 KIND_MAXCOMPUTE = "maxcompute"

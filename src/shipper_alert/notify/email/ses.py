@@ -2,7 +2,7 @@
 
 boto3 is an optional extra, imported only on this path. The client has explicit timeouts
 and `total_max_attempts=1`, so that the delivery stage alone retries, and each call runs
-under `transport.run_within`, bounded as a whole. Error codes:
+under `watchdog.run_within`, bounded as a whole. Error codes:
 https://docs.aws.amazon.com/ses/latest/APIReference/CommonErrors.html
 """
 
@@ -12,7 +12,7 @@ import logging
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
-from shipper_alert import USER_AGENT, transport
+from shipper_alert import USER_AGENT, watchdog
 from shipper_alert.notify.base import DeliveryFailure
 from shipper_alert.notify.email.message import envelope_address, wire_bytes
 
@@ -112,14 +112,14 @@ class SesSender:
             ) from None
         try:
             # No Destinations: SES then sends to the To header's addresses (this batch).
-            response = transport.run_within(
+            response = watchdog.run_within(
                 timeout,
                 lambda: client.send_raw_email(
                     Source=envelope_address(sender), RawMessage={"Data": wire_bytes(message)}
                 ),
                 what="SES call",
             )
-        except transport.ExchangeTimeout as exc:
+        except watchdog.ExchangeTimeout as exc:
             raise DeliveryFailure(f"{self.where}: {exc}", retryable=True) from None
         except Exception as exc:
             raise ses_failure(exc, self.where) from None

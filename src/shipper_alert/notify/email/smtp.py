@@ -14,7 +14,7 @@ import socket
 import ssl
 from email.message import EmailMessage
 
-from shipper_alert import transport
+from shipper_alert import watchdog
 from shipper_alert.notify.base import DeliveryFailure
 from shipper_alert.notify.email.message import envelope_address, wire_bytes, without_attachment
 from shipper_alert.notify.email.settings import EmailSettings
@@ -103,21 +103,21 @@ def send(
 
     `ssl` is implicit TLS; `starttls` requires the server to offer STARTTLS (never sent in
     clear); `none` is allowed by configuration only to a loopback host. Each read and write
-    is bounded too, and `transport.run_within` shuts the socket down at the end: a server
+    is bounded too, and `watchdog.run_within` shuts the socket down at the end: a server
     trickling its replies byte by byte trips no read timeout. AUTH only when SMTP_USERNAME
     is set.
     """
     session: dict[str, smtplib.SMTP] = {}
     try:
-        return transport.run_within(
+        return watchdog.run_within(
             timeout,
             # Each read's own timeout fires first, so a silent server says so.
             lambda: _session(settings, message, recipients, timeout * 0.9, context, session),
             # Not client.close(): it waits for the lock the blocked reader holds.
-            cancel=lambda: transport.shutdown_socket(session.get("client")),
+            cancel=lambda: watchdog.shutdown_socket(session.get("client")),
             what="SMTP session",
         )
-    except transport.ExchangeTimeout as exc:
+    except watchdog.ExchangeTimeout as exc:
         raise DeliveryFailure(f"{where(settings)}: {exc}", retryable=True) from None
 
 
