@@ -9,6 +9,7 @@ Nothing else in the package reads `os.environ`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timezone, tzinfo
@@ -109,9 +110,13 @@ class Rules:
 
 
 def _temp_dir() -> Path:
-    import tempfile  # noqa: PLC0415 - it loads shutil and random, which a check need not
-
-    return Path(tempfile.gettempdir())
+    """The instance's temporary directory: tempfile's environment variables, in its order,
+    else /tmp (without importing tempfile, which loads shutil, random, bz2 and lzma; nor
+    its probe write: a directory that cannot be written only costs a repeated notice)."""
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        if value := os.environ.get(name):
+            return Path(value)
+    return Path("/tmp")  # noqa: S108 - FC's writable temporary directory
 
 
 @dataclass(frozen=True)

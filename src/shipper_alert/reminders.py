@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 FILE_NAME = "shipper-alert-monitor-errors.json"
@@ -60,6 +59,8 @@ class ReminderState:
     def save(self) -> None:
         if not self._dirty:
             return
+        import tempfile  # noqa: PLC0415 - only a check that sent something saves
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".reminders-")

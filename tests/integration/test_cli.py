@@ -62,7 +62,7 @@ def env(sls_sim, sim_clock, monkeypatch, tmp_path):
     }
     monkeypatch.setattr("os.environ", values)
     monkeypatch.setattr("time.time", sim_clock.now)
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     return values
 
 

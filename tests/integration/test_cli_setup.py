@@ -41,7 +41,7 @@ def env(sls_sim, monkeypatch, tmp_path, dingtalk):
         "DINGTALK_SECRET": SIGNING_SECRET,
     }
     monkeypatch.setattr("os.environ", values)
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     return values
 
 

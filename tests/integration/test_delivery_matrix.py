@@ -126,7 +126,6 @@ def world(sls_sim, sim_clock, tmp_path, monkeypatch):
     }
     monkeypatch.setattr("time.time", sim_clock.now)
     monkeypatch.setattr("time.sleep", lambda seconds: None)  # back-offs are not waited out
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     context = SimpleNamespace(
         request_id="matrix",
         region="cn-hangzhou",
@@ -140,6 +139,7 @@ def world(sls_sim, sim_clock, tmp_path, monkeypatch):
         keep = {name for channel in only for name in _variables(channel)}
         environment = {k: v for k, v in env.items() if k in keep or not _is_channel_variable(k)}
         environment.update({k: v for k, v in changes.items() if v is not None})
+        environment["TMPDIR"] = str(tmp_path)  # the reminder state's directory
         monkeypatch.setattr("os.environ", environment)
         return json.loads(index.handler(event, context))
 

@@ -36,7 +36,7 @@ def mid_hour(monkeypatch):
 def test_the_demo_checks_show_failing_stuck_stalled_resolved_and_healthy_shippers(
     tmp_path, monkeypatch, mid_hour
 ):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     out = io.StringIO()
     with SlsSimulator(Scenario.load(SCENARIO)) as sim:
         credential = sim.credential
@@ -76,7 +76,7 @@ def test_the_demo_checks_show_failing_stuck_stalled_resolved_and_healthy_shipper
 
 
 def test_the_demo_delivers_into_every_stand_in_and_prints_what_each_received(tmp_path, monkeypatch):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     out = io.StringIO()
     standins = make_standins()
     with SlsSimulator(Scenario.load(SCENARIO)) as sim:
@@ -137,7 +137,7 @@ def eml_attachments(path):
 
 
 def test_the_demo_episode_fires_digests_and_resolves(tmp_path, monkeypatch):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     standins = make_standins()
     for standin in standins.values():
         standin.start()

@@ -123,12 +123,12 @@ def sim(sls_sim):
 
 
 @pytest.fixture
-def env(sim, tmp_path, monkeypatch):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+def env(sim, tmp_path):
     return {
         "SLS_ENDPOINT": sim.endpoint,
         "SHIPPERS": "proj-a/logs/to-oss proj-a/logs/to-odps proj-a/app/to-oss",
         "DRY_RUN": "true",
+        "TMPDIR": str(tmp_path),  # the reminder state's directory
     }
 
 

@@ -71,10 +71,10 @@ def sim(sls_sim):
 
 @pytest.fixture
 def check(sim, sim_clock, tmp_path, monkeypatch):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
 
     def call(**changes: str):
         environment = {"SLS_ENDPOINT": sim.endpoint, "DRY_RUN": "true", **changes}
+        environment["TMPDIR"] = str(tmp_path)  # the reminder state's directory
         monkeypatch.setattr("os.environ", environment)
         monkeypatch.setattr("time.time", sim_clock.now)
         return json.loads(index.handler(b"", context()))

@@ -74,7 +74,7 @@ def webhook():
 @pytest.fixture
 def env(sls_sim, tmp_path, monkeypatch, heartbeat, webhook, sim_clock):
     sim = sls_sim(SCENARIO)
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("time.time", sim_clock.now)
     return {
         "SLS_ENDPOINT": sim.endpoint,

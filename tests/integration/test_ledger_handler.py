@@ -79,8 +79,8 @@ def sim(sls_sim):
 
 @pytest.fixture
 def timer(sim, slack, state_url, sim_clock, monkeypatch, tmp_path):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     environment = {
+        "TMPDIR": str(tmp_path),  # the reminder state's directory
         "SLS_ENDPOINT": sim.endpoint,
         "SHIPPERS": "/".join(SHIPPER),
         "SLACK_WEBHOOK_URL": slack.webhook_url,

@@ -409,3 +409,14 @@ def test_a_negative_remind_interval_is_an_error_naming_it():
     found = problems(dict(BASE, REMIND_INTERVAL="-5m"))
     assert len(found) == 1
     assert "REMIND_INTERVAL" in str(found[0])
+
+
+def test_the_reminder_state_lives_in_the_temp_directory_tempfile_would_choose(monkeypatch):
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    assert str(load_settings(BASE).state_dir) == "/tmp"
+    monkeypatch.setenv("TMP", "/var/tmp-c")
+    monkeypatch.setenv("TEMP", "/var/tmp-b")
+    assert str(load_settings(BASE).state_dir) == "/var/tmp-b"  # TEMP before TMP
+    monkeypatch.setenv("TMPDIR", "/var/tmp-a")
+    assert str(load_settings(BASE).state_dir) == "/var/tmp-a"  # TMPDIR first, as tempfile
