@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from shipper_alert import preload
 from shipper_alert.budget import Deadline
 from shipper_alert.config import Settings, load_settings
 from shipper_alert.errors import NotDeliveredError
@@ -126,6 +127,8 @@ def run(
     # --- notification policy: which windows this check decides, with or without a ledger
     policy = PolicyRun.start(settings, spec.kind, window, context, now, function_timeout(context))
     # ---
+    # What rendering and sending need loads while the reads below wait on the network.
+    preload.start(preload.modules_for(settings.channels, settings.dry_run))
     with SlsClient(
         settings.endpoint,
         settings.credentials,

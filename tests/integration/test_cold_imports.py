@@ -1,9 +1,9 @@
 """What a cold start loads: `import index` and one check, each in a fresh interpreter.
 
 FC imports `index` on every cold start, and a cold start compiles nothing it can skip: the
-HTTP and template libraries, the export-job and ledger modules, the channels' notifiers
-load when a check first needs them, and not at all when it does not; SLS reads need no
-requests.
+export-job and ledger modules load when a check first needs them, and not at all when it
+does not; SLS reads need no requests; what a report is rendered and sent with (jinja2, the
+channels' notifiers, requests) loads on a thread of its own while the reads wait.
 """
 
 from __future__ import annotations
@@ -88,6 +88,17 @@ def test_importing_index_loads_nothing_that_a_check_loads_when_it_needs_it():
     assert loaded_by_requests == ["tempfile", "requests", "urllib3", "http.client"]
 
 
+def dry_run_env(sim, channel: dict[str, str]) -> dict[str, str]:
+    return {
+        "SLS_ENDPOINT": sim.endpoint,
+        "SHIPPERS": "proj/logs/to-oss",
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY_ID,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEFAULT_ACCESS_KEY_SECRET,
+        "DRY_RUN": "true",
+        **channel,
+    }
+
+
 TIMER = json.dumps({"triggerTime": "now", "triggerName": "every-5-min"})
 
 
@@ -99,7 +110,7 @@ WEBHOOK_NOTIFIER = "shipper_alert.notify.webhook.notifier"
     ("fail_every", "event", "channel", "also_not_loaded"),
     [
         (3, "", {}, ()),  # findings: the plain-text message is rendered, nothing is sent
-        (None, "", {}, ("jinja2", "shipper_alert.render")),  # nothing to report: no template
+        (None, "", {}, ()),  # nothing to report (jinja2 may be loading in the background)
         (3, TIMER, {}, ()),  # a timer's check paces what it reports (the policy), no ledger
         (3, "", WEBHOOK, ()),  # one channel: its notifier loads, no other channel's
     ],
@@ -108,14 +119,7 @@ def test_a_dry_run_check_loads_no_channel_export_ledger_or_email_module(
     sls_sim, fail_every, event, channel, also_not_loaded
 ):
     sim = sls_sim(scenario(fail_every), clock=None)  # the child checks at the real time
-    environ = {
-        "SLS_ENDPOINT": sim.endpoint,
-        "SHIPPERS": "proj/logs/to-oss",
-        "ALIBABA_CLOUD_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY_ID,
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEFAULT_ACCESS_KEY_SECRET,
-        "DRY_RUN": "true",
-        **channel,
-    }
+    environ = dry_run_env(sim, channel)
     if event:
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         event = event.replace('"now"', json.dumps(now.isoformat().replace("+00:00", "Z")))
@@ -127,3 +131,48 @@ def test_a_dry_run_check_loads_no_channel_export_ledger_or_email_module(
     expected = [WEBHOOK_NOTIFIER, "requests"] if channel else []
     assert out["loaded"] == [*expected, "shipper_alert.check"]
     assert [r.api for r in sim.received] == ["GetShipperStatus"]  # one page, nothing else
+
+
+PRELOADED = """
+import json, sys, threading
+import index
+result = json.loads(index.handler(sys.argv[1].encode(), None))
+preload = [t for t in threading.enumerate() if t.name == "shipper-alert preload"]
+for thread in preload:
+    thread.join()
+loaded = [name for name in json.loads(sys.argv[2]) if name in sys.modules]
+print(json.dumps({"preload": len(preload), "loaded": loaded, "ok": result["ok"]}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("channel", "modules"),
+    [
+        ({}, ["jinja2", "shipper_alert.render", "shipper_alert.notify.preview"]),
+        (WEBHOOK, ["jinja2", "shipper_alert.render", WEBHOOK_NOTIFIER, "requests"]),
+    ],
+)
+def test_what_a_check_renders_and_sends_with_loads_while_its_reads_wait(sls_sim, channel, modules):
+    """With nothing to report, the check returns whether or not the preload is done; once
+    it is, what a report with findings needs is loaded, and nothing else."""
+    sim = sls_sim(scenario(None), clock=None)
+    environ = dry_run_env(sim, channel)
+    watched = [*NEVER_UNLESS_NEEDED, "jinja2", "shipper_alert.render", "requests"]
+    watched.append("shipper_alert.notify.preview")
+    out = json.loads(fresh(PRELOADED, "", json.dumps(watched), environ=environ))
+    assert out == {
+        "preload": out["preload"],
+        "loaded": sorted(modules, key=watched.index),
+        "ok": True,
+    }
+    assert out["preload"] <= 1
+
+
+def test_a_module_that_cannot_be_preloaded_leaves_the_others_loaded():
+    code = (
+        "import sys\n"
+        "from shipper_alert import preload\n"
+        "preload.start(['shipper_alert.no_such_module', 'jinja2']).join()\n"
+        "print(sorted(n for n in ('jinja2', 'shipper_alert.no_such_module') if n in sys.modules))"
+    )
+    assert fresh(code) == "['jinja2']"
