@@ -1,4 +1,7 @@
-"""distinct_pages: each task once, however a server reorders, repeats or drops pages."""
+"""distinct_pages: each task once, however a server reorders, repeats or drops pages.
+
+Every test runs twice: with the ids in a plain set, and in SeenIds' compact table.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from shipper_alert.models import Task
+from shipper_alert.sls import seen_ids
 from shipper_alert.sls.client import distinct_pages
 from shipper_alert.sls.errors import SlsBadResponseError, SlsIncompleteReadError
 from shipper_alert.sls.responses import TaskPage
+
+
+@pytest.fixture(autouse=True, params=["set", "compact"])
+def seen_mode(request, monkeypatch) -> str:
+    if request.param == "compact":
+        monkeypatch.setattr(seen_ids, "COMPACT_FROM", 0)
+    return request.param
 
 
 def task(n: int) -> Task:
@@ -42,10 +53,10 @@ def test_a_stable_server_is_read_once_in_order():
     assert requests == [0, 500, 1000]
 
 
-def collect(read) -> tuple[list[str], SlsIncompleteReadError | None]:
+def collect(read, read_ahead=None) -> tuple[list[str], SlsIncompleteReadError | None]:
     seen: list[str] = []
     try:
-        for page in distinct_pages(read):
+        for page in distinct_pages(read, read_ahead):
             seen.extend(t.id for t in page.tasks)
     except SlsIncompleteReadError as exc:
         return seen, exc
@@ -125,3 +136,15 @@ def test_read_ahead_keeps_the_shortfall_and_repeated_page_errors(ahead):
 
     with pytest.raises(SlsBadResponseError, match="same page again at offset 500"):
         list(distinct_pages(ignoring, ahead(ignoring)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_big_reordering_server_yields_each_task_once(seed: int, ahead):
+    tasks = [task(n) for n in range(seen_ids.COMPACT_FROM + 1500)]
+    read, _ = server(tasks, shuffle_seed=seed)
+    seen, error = collect(read, ahead(read))
+    assert len(seen) == len(set(seen)) > len(tasks) // 2  # never counted twice
+    if error is None:
+        assert sorted(seen) == sorted(t.id for t in tasks)
+    else:
+        assert error.message.startswith(f"GetShipperStatus: read {len(seen)} distinct tasks")

@@ -63,6 +63,7 @@ from shipper_alert.sls.responses import (
     parse_shippers,
     parse_task_page,
 )
+from shipper_alert.sls.seen_ids import SeenIds
 
 __all__ = ["Credentials", "SlsClient", "TaskPage"]
 
@@ -458,7 +459,7 @@ def distinct_pages(
     in offset order, and a short page (the next offset is not where a full one would end)
     drops what was read ahead and goes on from where that page ended.
     """
-    seen: set[str] = set()
+    seen = SeenIds()
     total = 0
     for attempt in range(READ_PASSES):
         pages_seen: set[int] = set()
@@ -479,9 +480,10 @@ def distinct_pages(
                     )
                 pages_seen.add(fingerprint)
                 fresh = page.records
-                if not seen.isdisjoint(ids):
-                    fresh = [record for record in fresh if record[FIELD_ID] not in seen]
-                seen.update(ids)
+                repeated = seen.add_page(ids)
+                if repeated:
+                    drop = set(repeated)
+                    fresh = [record for i, record in enumerate(fresh) if i not in drop]
                 yield TaskPage(
                     total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
                 )
