@@ -22,7 +22,14 @@ from shipper_alert.evaluate import (
     failed_alert_time,
     stall_in_window,
 )
-from shipper_alert.models import FIELD_CREATE_TIME, FIELD_STATUS, TASK_FAIL, Task, Window
+from shipper_alert.models import (
+    FIELD_CREATE_TIME,
+    FIELD_STATUS,
+    TASK_FAIL,
+    Columns,
+    Task,
+    Window,
+)
 from shipper_alert.policy import KIND_FAILED, KIND_STALL, KIND_STUCK, Finding, Observation, cause_of
 
 STUCK_CAUSE = "stuck"
@@ -89,12 +96,15 @@ class HistoryRecorder:
         self._failed: dict[str, FailedTask] = {}
         self._stuck: dict[str, StuckTask] = {}
 
-    def add_records(self, records: Sequence[dict]) -> None:
-        """`add` for a page's validated records: a Task is built only for a failed one."""
+    def add_records(self, records: Sequence[dict], columns: Columns | None = None) -> None:
+        """`add` for a page's validated records (and their columns, if the page has them):
+        a Task is built only for a failed one."""
         if not self._evaluators:  # a manual check decides its own window only
             return
+        if columns is None:
+            columns = Columns.of(records)
         for evaluator in self._evaluators:
-            evaluator.add_records(records)
+            evaluator.add_records(records, columns)
         self._add_failed(
             Task.from_record(r)
             for r in records

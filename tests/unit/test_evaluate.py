@@ -1,3 +1,4 @@
+import random
 import tracemalloc
 
 import pytest
@@ -12,7 +13,7 @@ from shipper_alert.evaluate import (
     newest_created_before,
     stall_in_window,
 )
-from shipper_alert.models import Task, Window
+from shipper_alert.models import Columns, Task, Window
 
 W = Window(10_000, 10_300)  # the checked window; the previous one is [9_700, 10_000)
 
@@ -355,3 +356,42 @@ def test_needs_older_tasks(newest, rules, expected):
 )
 def test_newest_created_before(creates, end, start, expected):
     assert newest_created_before(creates, end, start) == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_records_with_or_without_columns_give_the_verdict_of_tasks(seed: int):
+    """The C-loop shortcut over a page's columns decides exactly as `add` does: random
+    tasks around both windows, running ones among them (with a finish time of 0, or none
+    at all), repeats across pages, FAIL_GRACE or not, random page borders."""
+    rng = random.Random(seed)
+    rules = Rules(fail_grace=rng.choice([0, 300]), running_timeout=rng.choice([None, 600]))
+    tasks = []
+    for n in range(400):
+        status = rng.choice(["success", "fail", "fail", "running"])
+        created = rng.randrange(W.previous().start - 1500, W.end + 60)
+        finish = 0 if status == "running" else created + rng.randrange(0, 900)
+        tasks.append(task(f"t-{n}", status, created, finish, "boom"))
+    tasks += rng.sample(tasks, 40)  # repeated on later pages
+    records = [t.to_record() for t in tasks]
+    for record in records:
+        if record["taskStatus"] == "running" and rng.random() < 0.3:
+            record["taskFinishTime"] = None  # "may be missing or null while running"
+    by_tasks = WindowEvaluator(W, rules)
+    by_tasks.add(tasks)
+    plain, with_columns = WindowEvaluator(W, rules), WindowEvaluator(W, rules)
+    at = 0
+    while at < len(records):
+        page = records[at : at + rng.randrange(1, 120)]
+        at += len(page)
+        plain.add_records(iter(page))
+        with_columns.add_records(page, Columns.of(page))
+    assert plain.verdict() == with_columns.verdict() == by_tasks.verdict()
+    assert by_tasks.verdict().tasks_seen > 0
+
+
+def test_fail_grace_brings_a_task_finished_long_before_into_the_window():
+    # Created and finished before the previous window, due in this one by FAIL_GRACE: the
+    # shortcut over a page's columns must not pass it over as lookback.
+    v = verdict([task("late-due", "fail", 9_600, 9_650, "boom")], fail_grace=600)
+    assert [(t.id, t.alert_time) for t in v.failed_tasks] == [("late-due", 10_200)]
+    assert v.tasks_seen == 1

@@ -63,6 +63,18 @@ def collect(read, read_ahead=None) -> tuple[list[str], SlsIncompleteReadError | 
     return seen, None
 
 
+def test_a_page_with_repeats_dropped_has_the_columns_of_what_it_holds():
+    tasks = [task(n) for n in range(600)] + [task(n) for n in range(100, 550)]
+    read, _ = server(tasks)
+    pages = []
+    with pytest.raises(SlsIncompleteReadError):
+        pages.extend(distinct_pages(read))  # 600 distinct of 1,050
+    assert [len(page) for page in pages] == [500, 100, 0, 0, 0, 0]  # repeats dropped
+    for page in pages:
+        assert page.columns.ids == [record["id"] for record in page.records]
+        assert page.columns.create_times == [record["taskCreateTime"] for record in page.records]
+
+
 def test_duplicates_across_pages_are_yielded_once_and_the_shortfall_reported():
     tasks = [task(n) for n in range(600)] + [task(n) for n in range(100)]  # total 700
     read, requests = server(tasks)

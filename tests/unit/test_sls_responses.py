@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shipper_alert.models import Task
+from shipper_alert.models import Columns, Task
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.sls.errors import SlsBadResponseError
 from shipper_alert.sls.responses import (
@@ -149,6 +149,20 @@ def test_records_hold_every_accepted_form_as_the_usual_one() -> None:
         assert type(finish) is int or (finish is None and expected[0] == "running"), name
         task = Task.from_record(record)
         assert (task.status, task.message, task.code, task.finish_time) == expected, name
+
+
+@pytest.mark.parametrize("usual", [True, False], ids=["usual-page", "rewritten-page"])
+def test_a_page_s_columns_are_its_records_fields(usual: bool) -> None:
+    """Paging and evaluation read the columns instead of the records: they must agree,
+    whether validation made them (a usual page) or the page made them (a rewritten one)."""
+    tasks = [_task(id="t-1"), _task(id="t-2", taskStatus="success", taskCreateTime=7)]
+    tasks.append(_task(id="t-3", taskStatus="running", taskFinishTime=0 if usual else None))
+    page = parse_task_page(_body(tasks), offset=0)
+    assert page.columns == Columns.of(page.records)
+    assert page.columns.ids == ["t-1", "t-2", "t-3"]
+    assert page.columns.create_times == [1448925013, 7, 1448925013]
+    assert page.columns.finish_times == [1448926013, 1448926013, 0 if usual else None]
+    assert page.columns.statuses == {"fail", "success", "running"}
 
 
 def test_last_data_receive_time_is_optional() -> None:

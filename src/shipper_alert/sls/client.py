@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from shipper_alert import USER_AGENT, transport
 from shipper_alert.budget import Deadline
-from shipper_alert.models import FIELD_ID, TASK_STATUSES
+from shipper_alert.models import TASK_STATUSES
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.retry import Backoff, next_delay
 from shipper_alert.sls import signing
@@ -469,7 +469,8 @@ def distinct_pages(
             page = read(offset)
             for _ in range(MAX_PAGES):
                 total = page.total
-                ids = [record[FIELD_ID] for record in page.records]
+                columns = page.columns
+                ids = columns.ids
                 fingerprint = hash(tuple(ids))
                 if ids and attempt == 0 and fingerprint in pages_seen:
                     raise SlsBadResponseError(
@@ -484,8 +485,13 @@ def distinct_pages(
                 if repeated:
                     drop = set(repeated)
                     fresh = [record for i, record in enumerate(fresh) if i not in drop]
+                    columns = None
                 yield TaskPage(
-                    total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
+                    total=page.total,
+                    offset=page.offset,
+                    request_id=page.request_id,
+                    records=fresh,
+                    columns=columns,
                 )
                 offset += len(ids)
                 if not ids or offset >= page.total:
