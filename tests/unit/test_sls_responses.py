@@ -13,6 +13,7 @@ from shipper_alert.sls.errors import SlsBadResponseError
 from shipper_alert.sls.responses import (
     NamePage,
     TaskPage,
+    _all_usual,
     parse_logstores,
     parse_shippers,
     parse_task_page,
@@ -163,6 +164,31 @@ def test_a_page_s_columns_are_its_records_fields(usual: bool) -> None:
     assert page.columns.create_times == [1448925013, 7, 1448925013]
     assert page.columns.finish_times == [1448926013, 1448926013, 0 if usual else None]
     assert page.columns.statuses == {"fail", "success", "running"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "usual"),
+    [
+        ({}, True),
+        ({"taskStatus": "running", "taskFinishTime": None}, True),
+        ({"taskStatus": "running", "taskFinishTime": _DROP}, True),
+        ({"taskStatus": "success", "taskFinishTime": None}, False),
+        ({"taskFinishTime": True}, False),
+        ({"taskLastDataReceiveTime": None}, True),
+        ({"taskLastDataReceiveTime": -1}, False),
+        ({"taskLastDataReceiveTime": 1.0}, False),
+    ],
+)
+def test_which_pages_validation_takes_in_one_pass(changes: dict, usual: bool) -> None:
+    """A page of usual tasks (a running one without a finish time among them) is checked
+    a field at a time and keeps its columns; anything else goes task by task."""
+    items = [_task(id="a"), _task(id="b", **changes)]
+    columns = _all_usual(items, {})
+    assert (columns is not None) is usual
+    if usual:
+        assert columns == Columns.of(items)
+    for item in ([], "x", None, 3):
+        assert _all_usual([*items, item], {}) is None
 
 
 def test_last_data_receive_time_is_optional() -> None:

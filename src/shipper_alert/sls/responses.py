@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from itertools import repeat
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_, itemgetter
 
 from shipper_alert import safe_json
 from shipper_alert.models import (
@@ -216,6 +216,7 @@ _STATUS_SET = frozenset(TASK_STATUSES)
 
 
 _STR, _INT, _NONE = frozenset({str}), frozenset({int}), type(None)
+_STR_OR_NONE, _INT_OR_NONE = _STR | {_NONE}, _INT | {_NONE}
 _ID, _STATUS, _CREATED = map(itemgetter, (FIELD_ID, FIELD_STATUS, FIELD_CREATE_TIME))
 
 
@@ -276,30 +277,42 @@ def _all_usual(items: list[object], kept: dict[str, bool]) -> Columns | None:
     if not items:
         return Columns([], frozenset(), [], [])
     try:
-        if set(map(type, items)) != {dict}:
-            return None
+        # Every field is read with a dict method or a string key: an item that is not an
+        # object raises TypeError in the first of them.
         ids = list(map(_ID, items))  # KeyError: a field is missing
         statuses = frozenset(map(_STATUS, items))  # TypeError: an unhashable status
         created = list(map(_CREATED, items))
         finished = list(map(dict.get, items, repeat(FIELD_FINISH_TIME)))
         messages = set(map(dict.get, items, repeat(FIELD_MESSAGE)))
         codes = set(map(type, map(dict.get, items, repeat(FIELD_CODE))))
-        received = [r for r in map(dict.get, items, repeat(FIELD_RECEIVE_TIME)) if r is not None]
+        received = list(map(dict.get, items, repeat(FIELD_RECEIVE_TIME)))
     except (KeyError, TypeError):
         return None
+    finish_types = set(map(type, finished))
     usual = (
         set(map(type, ids)) == _STR
         and all(ids)
         and statuses <= _STATUS_SET
         and set(map(type, created)) == _INT
         and min(created) >= 0
-        and set(map(type, finished)) == _INT
-        and min(finished) >= 0
-        and codes <= {str, _NONE}
-        and (not received or (set(map(type, received)) == _INT and min(received) >= 0))
+        and (finish_types == _INT or _null_only_while_running(items, finished, finish_types))
+        # filter(None, ...) leaves out nulls (and zeros, which pass anyway).
+        and min(filter(None, finished), default=0) >= 0
+        and codes <= _STR_OR_NONE
+        and set(map(type, received)) <= _INT_OR_NONE
+        and min(filter(None, received), default=0) >= 0
         and all(m is None or m == "" or (type(m) is str and _kept_as_is(m, kept)) for m in messages)
     )
     return Columns(ids, statuses, created, finished) if usual else None
+
+
+def _null_only_while_running(items: list[dict], finished: list, types: set[type]) -> bool:
+    """Whether the finish times are integers or null (or missing), null only on running
+    tasks: the form `_task_records`' loop keeps as it is."""
+    if not types <= _INT_OR_NONE:
+        return False
+    unfinished = compress(map(_STATUS, items), map(is_, finished, repeat(None)))
+    return set(unfinished) <= {TASK_RUNNING}
 
 
 def _kept_as_is(message: str, kept: dict[str, bool]) -> bool:
