@@ -130,6 +130,18 @@ def test_pages_read_ahead_are_yielded_in_offset_order_each_read_once(ahead):
     assert sorted(requests) == [0, 500, 1000, 1500, 2000, 2500, 3000]
 
 
+def test_pages_whose_read_ahead_is_declined_are_read_in_place(ahead):
+    read, requests = server([task(n) for n in range(3203)])
+    answers = iter([None, None] + [True, None] * 20)
+    submit = ahead(read)
+
+    def sometimes(offset: int):
+        return None if next(answers) is None else submit(offset)
+
+    assert ids(distinct_pages(read, sometimes)) == [f"t-{n}" for n in range(3203)]
+    assert sorted(requests) == [0, 500, 1000, 1500, 2000, 2500, 3000]  # each page once
+
+
 def test_short_pages_drop_what_was_read_ahead_and_lose_no_task(ahead):
     read, requests = server([task(n) for n in range(1203)], size=100)  # pages of 100 only
     assert ids(distinct_pages(read, ahead(read))) == [f"t-{n}" for n in range(1203)]
