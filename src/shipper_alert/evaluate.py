@@ -20,9 +20,10 @@ fetch stage. Nothing here reads a clock: every instant is an argument.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import eq, itemgetter, le, or_
 
 from shipper_alert.config import Rules
@@ -184,12 +185,36 @@ class WindowEvaluator:
         flags = map(or_, recent, young)
         if not columns.statuses <= _ENDED:  # a running task counts whatever its times
             flags = map(or_, flags, map(eq, map(_STATUS, records), repeat(TASK_RUNNING)))
-        counter, seen = self._counter, self._seen
-        for record in compress(records, flags):
-            created_at = record[FIELD_CREATE_TIME]
-            if created_at >= end:
+        self._count(compress(records, flags))
+
+    def add_index(self, index: PageIndex) -> None:
+        """`add_records` for a page sorted once for many evaluators: the tally and the
+        tasks that may count are found by bisection, not by a pass over the page."""
+        end, low = self._end, self._previous_start
+        created = index.create_times
+        read = bisect_left(created, end)
+        if read:
+            self._read += read
+            newest = created[read - 1]
+            if self._newest is None or newest > self._newest:
+                self._newest = newest
+        finished = index.finish_times
+        may_count = chain(
+            index.by_finish[bisect_left(finished, low) : bisect_left(finished, end)],
+            index.by_create[bisect_left(created, low - self._grace) : read],
+            index.unended,
+        )
+        # A task may come twice: once counted, it is in `_seen`.
+        self._count(map(index.records.__getitem__, may_count))
+
+    def _count(self, records: Iterable[dict]) -> None:
+        """`_counter` for records that may count (their tally already taken)."""
+        end, counter, seen = self._end, self._counter, self._seen
+        for record in records:
+            created = record[FIELD_CREATE_TIME]
+            if created >= end:
                 continue
-            count = counter(record[FIELD_STATUS], created_at, record.get(FIELD_FINISH_TIME))
+            count = counter(record[FIELD_STATUS], created, record.get(FIELD_FINISH_TIME))
             if count is not None and record[FIELD_ID] not in seen:
                 seen.add(record[FIELD_ID])
                 count(Task.from_record(record))
@@ -262,6 +287,30 @@ class WindowEvaluator:
             newest_create_time=self._newest,
             tasks_seen=self._read,
         )
+
+
+class PageIndex:
+    """One page's tasks in order of create time and of finish time, for `add_index`.
+
+    A timer check judges dozens of windows from each page (`window_views.HistoryRecorder`):
+    sorting the page once lets each window's evaluator find its few tasks by bisection.
+    `unended` are the tasks that may count whatever their times (running).
+    """
+
+    __slots__ = ("by_create", "by_finish", "create_times", "finish_times", "records", "unended")
+
+    def __init__(self, records: list[dict], columns: Columns) -> None:
+        self.records = records
+        created, finished = columns.create_times, columns.finish_times
+        unended = not columns.statuses <= _ENDED
+        if unended and None in finished:
+            finished = list(map(_NULL_AS_ZERO.get, finished, finished))
+        self.by_create = sorted(range(len(created)), key=created.__getitem__)
+        self.create_times = list(map(created.__getitem__, self.by_create))
+        self.by_finish = sorted(range(len(finished)), key=finished.__getitem__)
+        self.finish_times = list(map(finished.__getitem__, self.by_finish))
+        running = map(eq, map(_STATUS, records), repeat(TASK_RUNNING))
+        self.unended = list(compress(range(len(records)), running)) if unended else []
 
 
 def stall_in_window(newest_create_time: int | None, window: Window, rules: Rules) -> Stall | None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import eq, itemgetter
 
 from shipper_alert.config import Rules
 from shipper_alert.evaluate import (
     FailedTask,
+    PageIndex,
     Stall,
     StuckTask,
     Verdict,
@@ -23,7 +26,6 @@ from shipper_alert.evaluate import (
     stall_in_window,
 )
 from shipper_alert.models import (
-    FIELD_CREATE_TIME,
     FIELD_STATUS,
     TASK_FAIL,
     Columns,
@@ -32,6 +34,7 @@ from shipper_alert.models import (
 )
 from shipper_alert.policy import KIND_FAILED, KIND_STALL, KIND_STUCK, Finding, Observation, cause_of
 
+_STATUS = itemgetter(FIELD_STATUS)
 STUCK_CAUSE = "stuck"
 STALL_CAUSE = "stall"
 
@@ -103,13 +106,13 @@ class HistoryRecorder:
             return
         if columns is None:
             columns = Columns.of(records)
+        records = list(records)
+        index = PageIndex(records, columns)  # sorted once for every window
         for evaluator in self._evaluators:
-            evaluator.add_records(records, columns)
-        self._add_failed(
-            Task.from_record(r)
-            for r in records
-            if r[FIELD_STATUS] == TASK_FAIL and r[FIELD_CREATE_TIME] < self._end
-        )
+            evaluator.add_index(index)
+        if TASK_FAIL in columns.statuses:
+            failed = compress(records, map(eq, map(_STATUS, records), repeat(TASK_FAIL)))
+            self._add_failed(map(Task.from_record, failed))
 
     def add(self, tasks: Iterable[Task]) -> None:
         tasks = list(tasks)

@@ -5,6 +5,7 @@ import pytest
 
 from shipper_alert.config import Rules
 from shipper_alert.evaluate import (
+    PageIndex,
     ReadOutcome,
     Stall,
     WindowEvaluator,
@@ -23,13 +24,18 @@ def task(task_id, status, create, finish=0, message="", code=None):
 
 
 def verdict(tasks, **rules):
-    """The verdict on `tasks`, which must be the same whether given as Tasks or as records."""
+    """The verdict on `tasks`, which must be the same whether given as Tasks, as records
+    or as a sorted page."""
     tasks = list(tasks)
     evaluator = WindowEvaluator(W, Rules(**rules))
     evaluator.add(tasks)
     from_records = WindowEvaluator(W, Rules(**rules))
-    from_records.add_records([t.to_record() for t in tasks])
+    records = [t.to_record() for t in tasks]
+    from_records.add_records(records)
     assert from_records.verdict() == evaluator.verdict()
+    from_index = WindowEvaluator(W, Rules(**rules))
+    from_index.add_index(PageIndex(records, Columns.of(records)))
+    assert from_index.verdict() == evaluator.verdict()
     return evaluator.verdict()
 
 
@@ -360,7 +366,8 @@ def test_newest_created_before(creates, end, start, expected):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_records_with_or_without_columns_give_the_verdict_of_tasks(seed: int):
-    """The C-loop shortcut over a page's columns decides exactly as `add` does: random
+    """The shortcuts over a page's columns (C loops; bisection in a sorted page) decide
+    exactly as `add` does, for windows before and after the tasks' middle too: random
     tasks around both windows, running ones among them (with a finish time of 0, or none
     at all), repeats across pages, FAIL_GRACE or not, random page borders."""
     rng = random.Random(seed)
@@ -376,17 +383,21 @@ def test_records_with_or_without_columns_give_the_verdict_of_tasks(seed: int):
     for record in records:
         if record["taskStatus"] == "running" and rng.random() < 0.3:
             record["taskFinishTime"] = None  # "may be missing or null while running"
-    by_tasks = WindowEvaluator(W, rules)
-    by_tasks.add(tasks)
-    plain, with_columns = WindowEvaluator(W, rules), WindowEvaluator(W, rules)
-    at = 0
-    while at < len(records):
-        page = records[at : at + rng.randrange(1, 120)]
-        at += len(page)
-        plain.add_records(iter(page))
-        with_columns.add_records(page, Columns.of(page))
-    assert plain.verdict() == with_columns.verdict() == by_tasks.verdict()
-    assert by_tasks.verdict().tasks_seen > 0
+    # The checked window, and earlier and later ones (a timer check replays dozens).
+    for window in (W, Window(W.start - 900, W.end - 900), Window(W.start + 300, W.end + 300)):
+        by_tasks = WindowEvaluator(window, rules)
+        by_tasks.add(tasks)
+        evaluators = [WindowEvaluator(window, rules) for _ in range(3)]
+        plain, with_columns, indexed = evaluators
+        at = 0
+        while at < len(records):
+            page = records[at : at + rng.randrange(1, 120)]
+            at += len(page)
+            plain.add_records(iter(page))
+            with_columns.add_records(page, Columns.of(page))
+            indexed.add_index(PageIndex(page, Columns.of(page)))
+        assert [e.verdict() for e in evaluators] == [by_tasks.verdict()] * 3
+        assert by_tasks.verdict().tasks_seen > 0
 
 
 def test_fail_grace_brings_a_task_finished_long_before_into_the_window():
