@@ -31,8 +31,11 @@ def random_pages(seed: int, *, pages: int = 40, size: int = 50, pool: int = 1500
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("compact_from", [0, 300, 10**9])
-def test_answers_as_a_set_would(seed: int, compact_from: int):
-    reference_run(random_pages(seed), SeenIds(compact_from))
+@pytest.mark.parametrize("expected", [0, 700, 10**6])
+def test_answers_as_a_set_would(seed: int, compact_from: int, expected: int):
+    seen = SeenIds(compact_from)
+    seen.expect(expected)  # the total a first page gives, right or wrong
+    reference_run(random_pages(seed), seen)
 
 
 @pytest.mark.parametrize(
@@ -65,19 +68,33 @@ def test_ids_of_any_text_are_kept_exactly():
     assert len(seen) == len(odd) + 3
 
 
-def test_a_big_read_keeps_well_under_a_set_of_its_ids():
-    count = 50_000
+def kept_bytes(count: int, expected: int) -> tuple[SeenIds, int]:
+    """A SeenIds told to expect `expected` ids, given `count`; the bytes it keeps."""
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
         seen = SeenIds()
+        seen.expect(expected)
         for first in range(0, count, 500):
             seen.add_page([f"t-{n}" for n in range(first, first + 500)])  # freed after
         kept = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
+    return seen, kept
+
+
+@pytest.mark.parametrize("expected", [0, 50_000])
+def test_a_big_read_keeps_well_under_a_set_of_its_ids(expected: int):
+    count = 50_000
+    seen, kept = kept_bytes(count, expected)
     assert len(seen) == count
     assert seen._set is None  # past COMPACT_FROM
     # A set of the id strings keeps 100 to 150 bytes an id.
     assert kept / count < 60, f"{kept / count:.0f} bytes an id"
     assert count > COMPACT_FROM
+
+
+def test_a_total_far_above_the_ids_read_does_not_size_the_table_for_it():
+    seen, kept = kept_bytes(10_000, 1_000_000)  # 24 MB for a table of a million
+    assert len(seen) == 10_000
+    assert kept < 2_000_000, kept

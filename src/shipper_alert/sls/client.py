@@ -484,6 +484,8 @@ def distinct_pages(
         try:
             page = read(offset)
             for _ in range(MAX_PAGES):
+                if page.total != total:
+                    seen.expect(page.total)
                 total = page.total
                 columns = page.columns
                 ids = columns.ids

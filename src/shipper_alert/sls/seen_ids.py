@@ -15,7 +15,8 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress, repeat
+from operator import ne
 
 # The ids a read keeps in a plain set before it moves to the compact table: an ordinary
 # shipper's range (a few thousand tasks) stays in the set.
@@ -33,6 +34,7 @@ class SeenIds:
 
     __slots__ = (
         "_count",
+        "_expected",
         "_hash",
         "_hashes",
         "_mask",
@@ -50,6 +52,7 @@ class SeenIds:
         self._threshold = COMPACT_FROM if compact_from is None else compact_from
         self._hash = hash_id
         self._count = 0  # ids in the table
+        self._expected = 0
         self._hashes = array("q")
         self._where = array("i")  # the index (in order of arrival) of each slot's id
         self._mask = -1
@@ -80,31 +83,35 @@ class SeenIds:
         hashes, where, mask = self._hashes, self._where, self._mask
         first = index = self._count
         new: list[str] = []
-        repeated: list[int] = []
-        for position, (task_id, hashed) in enumerate(zip(ids, map(self._hash, ids), strict=True)):
+        append = new.append
+        repeated: list[str] = []
+        for task_id, hashed in zip(ids, map(self._hash, ids), strict=True):
             slot = hashed & mask
-            while True:
-                stored = hashes[slot]
-                if stored == _EMPTY:
-                    hashes[slot] = hashed
-                    where[slot] = index
-                    index += 1
-                    new.append(task_id)
-                    break
+            stored = hashes[slot]
+            while stored != _EMPTY:
                 if stored == hashed:
                     at = where[slot]
                     if at >= first:
                         if new[at - first] == task_id:
                             break  # again within this page
                     elif self._id_at(at) == task_id:
-                        repeated.append(position)
+                        repeated.append(task_id)
                         break
                 slot = (slot + 1) & mask
+                stored = hashes[slot]
+            else:
+                hashes[slot] = hashed
+                where[slot] = index
+                index += 1
+                append(task_id)
         if new:
             self._page_firsts.append(first)
             self._pages.append(("".join(new), array("I", accumulate(map(len, new)))))
         self._count = index
-        return repeated
+        if not repeated:
+            return []
+        again = set(repeated)
+        return [i for i, task_id in enumerate(ids) if task_id in again]
 
     def _id_at(self, index: int) -> str:
         page = bisect_right(self._page_firsts, index) - 1
@@ -112,22 +119,29 @@ class SeenIds:
         k = index - self._page_firsts[page]
         return text[ends[k - 1] if k else 0 : ends[k]]
 
+    def expect(self, total: int) -> None:
+        """The read holds about `total` ids (as its first page says): when the table grows
+        it is sized for them at once, up to four times the ids it holds, so that a read
+        of 20,000 ids is not copied table to table and a wrong total costs little."""
+        self._expected = total
+
     def _reserve(self, count: int) -> None:
         """Room for `count` ids with the table at most half full."""
         size = len(self._hashes)
         if 2 * count <= size:
             return
+        count = max(count, min(self._expected, 4 * count))
         size = max(size, _FIRST_SLOTS)
         while 2 * count > size:
             size *= 2
-        old = zip(self._hashes, self._where, strict=True)
+        old_hashes, old_where = self._hashes, self._where
         hashes = self._hashes = array("q", [_EMPTY]) * size
         where = self._where = array("i", [0]) * size
         mask = self._mask = size - 1
-        for hashed, at in old:
-            if hashed != _EMPTY:
-                slot = hashed & mask
-                while hashes[slot] != _EMPTY:
-                    slot = (slot + 1) & mask
-                hashes[slot] = hashed
-                where[slot] = at
+        filled = map(ne, old_hashes, repeat(_EMPTY))
+        for hashed, at in compress(zip(old_hashes, old_where, strict=True), filled):
+            slot = hashed & mask
+            while hashes[slot] != _EMPTY:
+                slot = (slot + 1) & mask
+            hashes[slot] = hashed
+            where[slot] = at
