@@ -26,7 +26,7 @@ from shipper_alert.evaluate import (
     needs_older_tasks,
     newest_created_before,
 )
-from shipper_alert.models import FIELD_CREATE_TIME, WILDCARD, ShipperRef, Window
+from shipper_alert.models import FIELD_CREATE_TIME, WILDCARD, Columns, ShipperRef, Window
 from shipper_alert.reminders import ReminderState
 from shipper_alert.report import ErrorInfo, RetryOutcome, ShipperReport
 from shipper_alert.sls.errors import SlsError
@@ -44,6 +44,9 @@ class TaskPageLike(Protocol):
     # Validated task records (shipper_alert.models). SlsClient gives each task once, and
     # the timeline relies on it; evaluation does not (it ignores a repeated task).
     records: list[dict]
+
+    @property
+    def columns(self) -> Columns: ...  # the records' fields as lists
 
 
 class ShipperReader(Protocol):
@@ -104,8 +107,8 @@ def _read_shipper(
         for page in client.iter_task_pages(
             ref.project, ref.logstore, ref.shipper, span.start, span.end
         ):
-            evaluator.add_records(page.records)
-            recorder.add_records(page.records)
+            evaluator.add_records(page.records, page.columns)
+            recorder.add_records(page.records, page.columns)
             timeline.add_records(page.records, distinct=True)  # each task once, per the reader
         oldest = oldest_fetchable(now)
         if needs_older_tasks(evaluator.newest_create_time, rules) and span.start > oldest:

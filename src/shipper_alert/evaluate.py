@@ -20,8 +20,11 @@ fetch stage. Nothing here reads a clock: every instant is an argument.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
+from operator import eq, itemgetter, le, or_
 
 from shipper_alert.config import Rules
 from shipper_alert.models import (
@@ -32,9 +35,14 @@ from shipper_alert.models import (
     TASK_FAIL,
     TASK_RUNNING,
     TASK_SUCCESS,
+    Columns,
     Task,
     Window,
 )
+
+_ENDED = frozenset({TASK_SUCCESS, TASK_FAIL})
+_STATUS = itemgetter(FIELD_STATUS)
+_NULL_AS_ZERO = {None: 0}
 
 
 @dataclass(frozen=True)
@@ -133,59 +141,97 @@ class WindowEvaluator:
 
     def add(self, tasks: Iterable[Task]) -> None:
         for task in tasks:
-            count = self._counter(task.status, task.create_time, task.finish_time)
+            created = task.create_time
+            if created >= self._end:
+                continue
+            self._tally(created)
+            count = self._counter(task.status, created, task.finish_time)
             if count is not None and task.id not in self._seen:
                 self._seen.add(task.id)
                 count(task)
 
-    def add_records(self, records: Iterable[dict]) -> None:
+    def add_records(self, records: Iterable[dict], columns: Columns | None = None) -> None:
         """`add` for validated task records (see `shipper_alert.models`), as a page holds
-        them: a Task is built only for a task that counts.
+        them, with their `columns` if the page has them: a Task is built only for a task
+        that counts.
 
         Most of a page is lookback that counts in neither window: such a task (succeeded or
-        failed, due before the previous window or from the window's end on) is only tallied
-        here, as `_counter` would; every other one goes to `_counter`.
+        failed, due before the previous window, or created from the window's end on) is
+        only tallied, in loops that run in C over the columns; only a task that may count
+        (finished or created since the previous window began, less FAIL_GRACE, or not yet
+        ended) goes to `_counter`.
         """
-        counter, seen = self._counter, self._seen
-        end, low, grace = self._end, self._previous_start, self._grace
-        read, newest = 0, self._newest
+        if not isinstance(records, list):
+            records = list(records)
+        if not records:
+            return
+        if columns is None:
+            columns = Columns.of(records)
+        created, finished = columns.create_times, columns.finish_times
+        end, low = self._end, self._previous_start
+        newest = max(created)
+        if newest < end:
+            self._read += len(created)
+        else:
+            before = list(filter(end.__gt__, created))
+            self._read += len(before)
+            newest = max(before, default=None)
+        if newest is not None and (self._newest is None or newest > self._newest):
+            self._newest = newest
+        if TASK_RUNNING in columns.statuses and None in finished:  # let through below
+            finished = map(_NULL_AS_ZERO.get, finished, finished)
+        recent = map(le, repeat(low), finished)
+        young = map(le, repeat(low - self._grace), created)
+        flags = map(or_, recent, young)
+        if not columns.statuses <= _ENDED:  # a running task counts whatever its times
+            flags = map(or_, flags, map(eq, map(_STATUS, records), repeat(TASK_RUNNING)))
+        self._count(compress(records, flags))
+
+    def add_index(self, index: PageIndex) -> None:
+        """`add_records` for a page sorted once for many evaluators: the tally and the
+        tasks that may count are found by bisection, not by a pass over the page."""
+        end, low = self._end, self._previous_start
+        created = index.create_times
+        read = bisect_left(created, end)
+        if read:
+            self._read += read
+            newest = created[read - 1]
+            if self._newest is None or newest > self._newest:
+                self._newest = newest
+        finished = index.finish_times
+        may_count = chain(
+            index.by_finish[bisect_left(finished, low) : bisect_left(finished, end)],
+            index.by_create[bisect_left(created, low - self._grace) : read],
+            index.unended,
+        )
+        # A task may come twice: once counted, it is in `_seen`.
+        self._count(map(index.records.__getitem__, may_count))
+
+    def _count(self, records: Iterable[dict]) -> None:
+        """`_counter` for records that may count (their tally already taken)."""
+        end, counter, seen = self._end, self._counter, self._seen
         for record in records:
             created = record[FIELD_CREATE_TIME]
             if created >= end:
                 continue
-            status = record[FIELD_STATUS]
-            if status == TASK_SUCCESS:
-                due = record[FIELD_FINISH_TIME]
-            elif status == TASK_FAIL:
-                due = max(record[FIELD_FINISH_TIME], created + grace)
-            else:
-                due = low
-            if due < low or due >= end:
-                read += 1
-                if newest is None or created > newest:
-                    newest = created
-                continue
-            count = counter(status, created, record.get(FIELD_FINISH_TIME))
+            count = counter(record[FIELD_STATUS], created, record.get(FIELD_FINISH_TIME))
             if count is not None and record[FIELD_ID] not in seen:
                 seen.add(record[FIELD_ID])
                 count(Task.from_record(record))
-        self._read += read
-        if newest is not None and (self._newest is None or newest > self._newest):
-            self._newest = newest
 
-    def _counter(self, status: str, created: int, finished: int | None):  # noqa: PLR0911
-        """What a task adds to, or None when it belongs to neither window.
+    def _tally(self, created: int) -> None:
+        """A task created before the window's end: read, and maybe the newest."""
+        self._read += 1
+        if self._newest is None or created > self._newest:
+            self._newest = created
+
+    def _counter(self, status: str, created: int, finished: int | None):
+        """What a task created before the window's end adds to, or None when it belongs to
+        neither window.
 
         Only tasks that count are remembered (the caller builds and deduplicates them), so
         memory follows the window's findings, not the thousands of tasks in the lookback.
         """
-        # The API's range may include its end; a task created at or after the window's
-        # end belongs to the checks that follow, whatever its state.
-        if created >= self._end:
-            return None
-        self._read += 1
-        if self._newest is None or created > self._newest:
-            self._newest = created
         if status == TASK_FAIL:
             due = fail_due(created, finished, self._grace)
             if self._start <= due < self._end:
@@ -241,6 +287,30 @@ class WindowEvaluator:
             newest_create_time=self._newest,
             tasks_seen=self._read,
         )
+
+
+class PageIndex:
+    """One page's tasks in order of create time and of finish time, for `add_index`.
+
+    A timer check judges dozens of windows from each page (`window_views.HistoryRecorder`):
+    sorting the page once lets each window's evaluator find its few tasks by bisection.
+    `unended` are the tasks that may count whatever their times (running).
+    """
+
+    __slots__ = ("by_create", "by_finish", "create_times", "finish_times", "records", "unended")
+
+    def __init__(self, records: list[dict], columns: Columns) -> None:
+        self.records = records
+        created, finished = columns.create_times, columns.finish_times
+        unended = not columns.statuses <= _ENDED
+        if unended and None in finished:
+            finished = list(map(_NULL_AS_ZERO.get, finished, finished))
+        self.by_create = sorted(range(len(created)), key=created.__getitem__)
+        self.create_times = list(map(created.__getitem__, self.by_create))
+        self.by_finish = sorted(range(len(finished)), key=finished.__getitem__)
+        self.finish_times = list(map(finished.__getitem__, self.by_finish))
+        running = map(eq, map(_STATUS, records), repeat(TASK_RUNNING))
+        self.unended = list(compress(range(len(records)), running)) if unended else []
 
 
 def stall_in_window(newest_create_time: int | None, window: Window, rules: Rules) -> Stall | None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import eq, itemgetter
 
 from shipper_alert.config import Rules
 from shipper_alert.evaluate import (
     FailedTask,
+    PageIndex,
     Stall,
     StuckTask,
     Verdict,
@@ -22,9 +25,16 @@ from shipper_alert.evaluate import (
     failed_alert_time,
     stall_in_window,
 )
-from shipper_alert.models import FIELD_CREATE_TIME, FIELD_STATUS, TASK_FAIL, Task, Window
+from shipper_alert.models import (
+    FIELD_STATUS,
+    TASK_FAIL,
+    Columns,
+    Task,
+    Window,
+)
 from shipper_alert.policy import KIND_FAILED, KIND_STALL, KIND_STUCK, Finding, Observation, cause_of
 
+_STATUS = itemgetter(FIELD_STATUS)
 STUCK_CAUSE = "stuck"
 STALL_CAUSE = "stall"
 
@@ -89,17 +99,20 @@ class HistoryRecorder:
         self._failed: dict[str, FailedTask] = {}
         self._stuck: dict[str, StuckTask] = {}
 
-    def add_records(self, records: Sequence[dict]) -> None:
-        """`add` for a page's validated records: a Task is built only for a failed one."""
+    def add_records(self, records: Sequence[dict], columns: Columns | None = None) -> None:
+        """`add` for a page's validated records (and their columns, if the page has them):
+        a Task is built only for a failed one."""
         if not self._evaluators:  # a manual check decides its own window only
             return
+        if columns is None:
+            columns = Columns.of(records)
+        records = list(records)
+        index = PageIndex(records, columns)  # sorted once for every window
         for evaluator in self._evaluators:
-            evaluator.add_records(records)
-        self._add_failed(
-            Task.from_record(r)
-            for r in records
-            if r[FIELD_STATUS] == TASK_FAIL and r[FIELD_CREATE_TIME] < self._end
-        )
+            evaluator.add_index(index)
+        if TASK_FAIL in columns.statuses:
+            failed = compress(records, map(eq, map(_STATUS, records), repeat(TASK_FAIL)))
+            self._add_failed(map(Task.from_record, failed))
 
     def add(self, tasks: Iterable[Task]) -> None:
         tasks = list(tasks)

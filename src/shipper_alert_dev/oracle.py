@@ -26,7 +26,14 @@ from pathlib import Path
 from shipper_alert.check import run_checks
 from shipper_alert.config import load_settings
 from shipper_alert.events import EventSpec, resolve_window
-from shipper_alert.models import TASK_FAIL, TASK_RUNNING, TASK_SUCCESS, ShipperRef, Task
+from shipper_alert.models import (
+    TASK_FAIL,
+    TASK_RUNNING,
+    TASK_SUCCESS,
+    Columns,
+    ShipperRef,
+    Task,
+)
 from shipper_alert.policy import FIRING, RESOLVED
 from shipper_alert.policy_run import PolicyRun
 from shipper_alert.report import Report
@@ -128,6 +135,10 @@ class _Page:
     @property
     def records(self) -> list[dict]:
         return [task.to_record() for task in self.tasks]
+
+    @property
+    def columns(self) -> Columns:
+        return Columns.of(self.records)
 
 
 @dataclass

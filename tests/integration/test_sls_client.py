@@ -188,6 +188,26 @@ def test_pages_are_fetched_as_they_are_consumed(
     assert page_requests(sim) == [("0", "500")]
 
 
+def test_pages_are_read_ahead_only_while_slots_would_be_idle(
+    sls_sim: Any, make_client: MakeClient, sim_clock: SimClock
+):
+    """One reader and one slot: the reader keeps the slot busy, so no page is read ahead
+    (each request follows the page before it); with slots to spare, later pages are."""
+    sim = sls_sim(shipper_scenario())
+    now = int(sim_clock.now())
+    busy = make_client(sim, pool_size=1)
+    offsets = []
+    for page in busy.iter_task_pages(PROJECT, LOGSTORE, SHIPPER, now - 25 * HOUR, now):
+        offsets.append(str(page.offset))
+        assert [offset for offset, _ in page_requests(sim)] == offsets
+    assert offsets == ["0", "500", "1000"]
+    assert busy._pages is None  # no page worker was ever started
+
+    spare = make_client(sim, pool_size=4)
+    assert len(fetch_all(spare, sim_clock)) == GENERATED
+    assert spare._pages is not None
+
+
 def test_status_filter_is_sent(sls_sim: Any, make_client: MakeClient, sim_clock: SimClock):
     sim = sls_sim(shipper_scenario(count=7, status="fail"))
     tasks = fetch_all(make_client(sim), sim_clock, status="fail")
@@ -326,7 +346,10 @@ def test_two_500s_then_success_gives_the_complete_result(
     assert {task.id for task in tasks} == {f"gen-{i}" for i in range(GENERATED)}
     assert len(tasks) == GENERATED
     assert [r.status for r in sim.received] == [500, 500, 200, 200, 200]
-    assert page_requests(sim) == [("0", "500")] * 3 + [("500", "500"), ("1000", "500")]
+    requests = page_requests(sim)
+    assert requests[:3] == [("0", "500")] * 3
+    # The later pages are read ahead in parallel: they may arrive in either order.
+    assert sorted(requests[3:]) == [("1000", "500"), ("500", "500")]
     assert fake_time.sleeps == [0.5, 1.0]
 
 

@@ -1,9 +1,11 @@
+import random
 import tracemalloc
 
 import pytest
 
 from shipper_alert.config import Rules
 from shipper_alert.evaluate import (
+    PageIndex,
     ReadOutcome,
     Stall,
     WindowEvaluator,
@@ -12,7 +14,7 @@ from shipper_alert.evaluate import (
     newest_created_before,
     stall_in_window,
 )
-from shipper_alert.models import Task, Window
+from shipper_alert.models import Columns, Task, Window
 
 W = Window(10_000, 10_300)  # the checked window; the previous one is [9_700, 10_000)
 
@@ -22,13 +24,18 @@ def task(task_id, status, create, finish=0, message="", code=None):
 
 
 def verdict(tasks, **rules):
-    """The verdict on `tasks`, which must be the same whether given as Tasks or as records."""
+    """The verdict on `tasks`, which must be the same whether given as Tasks, as records
+    or as a sorted page."""
     tasks = list(tasks)
     evaluator = WindowEvaluator(W, Rules(**rules))
     evaluator.add(tasks)
     from_records = WindowEvaluator(W, Rules(**rules))
-    from_records.add_records([t.to_record() for t in tasks])
+    records = [t.to_record() for t in tasks]
+    from_records.add_records(records)
     assert from_records.verdict() == evaluator.verdict()
+    from_index = WindowEvaluator(W, Rules(**rules))
+    from_index.add_index(PageIndex(records, Columns.of(records)))
+    assert from_index.verdict() == evaluator.verdict()
     return evaluator.verdict()
 
 
@@ -355,3 +362,47 @@ def test_needs_older_tasks(newest, rules, expected):
 )
 def test_newest_created_before(creates, end, start, expected):
     assert newest_created_before(creates, end, start) == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_records_with_or_without_columns_give_the_verdict_of_tasks(seed: int):
+    """The shortcuts over a page's columns (C loops; bisection in a sorted page) decide
+    exactly as `add` does, for windows before and after the tasks' middle too: random
+    tasks around both windows, running ones among them (with a finish time of 0, or none
+    at all), repeats across pages, FAIL_GRACE or not, random page borders."""
+    rng = random.Random(seed)
+    rules = Rules(fail_grace=rng.choice([0, 300]), running_timeout=rng.choice([None, 600]))
+    tasks = []
+    for n in range(400):
+        status = rng.choice(["success", "fail", "fail", "running"])
+        created = rng.randrange(W.previous().start - 1500, W.end + 60)
+        finish = 0 if status == "running" else created + rng.randrange(0, 900)
+        tasks.append(task(f"t-{n}", status, created, finish, "boom"))
+    tasks += rng.sample(tasks, 40)  # repeated on later pages
+    records = [t.to_record() for t in tasks]
+    for record in records:
+        if record["taskStatus"] == "running" and rng.random() < 0.3:
+            record["taskFinishTime"] = None  # "may be missing or null while running"
+    # The checked window, and earlier and later ones (a timer check replays dozens).
+    for window in (W, Window(W.start - 900, W.end - 900), Window(W.start + 300, W.end + 300)):
+        by_tasks = WindowEvaluator(window, rules)
+        by_tasks.add(tasks)
+        evaluators = [WindowEvaluator(window, rules) for _ in range(3)]
+        plain, with_columns, indexed = evaluators
+        at = 0
+        while at < len(records):
+            page = records[at : at + rng.randrange(1, 120)]
+            at += len(page)
+            plain.add_records(iter(page))
+            with_columns.add_records(page, Columns.of(page))
+            indexed.add_index(PageIndex(page, Columns.of(page)))
+        assert [e.verdict() for e in evaluators] == [by_tasks.verdict()] * 3
+        assert by_tasks.verdict().tasks_seen > 0
+
+
+def test_fail_grace_brings_a_task_finished_long_before_into_the_window():
+    # Created and finished before the previous window, due in this one by FAIL_GRACE: the
+    # shortcut over a page's columns must not pass it over as lookback.
+    v = verdict([task("late-due", "fail", 9_600, 9_650, "boom")], fail_grace=600)
+    assert [(t.id, t.alert_time) for t in v.failed_tasks] == [("late-due", 10_200)]
+    assert v.tasks_seen == 1

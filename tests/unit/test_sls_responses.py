@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
-from shipper_alert.models import Task
+from shipper_alert.models import Columns, Task
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.sls.errors import SlsBadResponseError
 from shipper_alert.sls.responses import (
     NamePage,
     TaskPage,
+    _all_usual,
     parse_logstores,
     parse_shippers,
     parse_task_page,
@@ -149,6 +150,45 @@ def test_records_hold_every_accepted_form_as_the_usual_one() -> None:
         assert type(finish) is int or (finish is None and expected[0] == "running"), name
         task = Task.from_record(record)
         assert (task.status, task.message, task.code, task.finish_time) == expected, name
+
+
+@pytest.mark.parametrize("usual", [True, False], ids=["usual-page", "rewritten-page"])
+def test_a_page_s_columns_are_its_records_fields(usual: bool) -> None:
+    """Paging and evaluation read the columns instead of the records: they must agree,
+    whether validation made them (a usual page) or the page made them (a rewritten one)."""
+    tasks = [_task(id="t-1"), _task(id="t-2", taskStatus="success", taskCreateTime=7)]
+    tasks.append(_task(id="t-3", taskStatus="running", taskFinishTime=0 if usual else None))
+    page = parse_task_page(_body(tasks), offset=0)
+    assert page.columns == Columns.of(page.records)
+    assert page.columns.ids == ["t-1", "t-2", "t-3"]
+    assert page.columns.create_times == [1448925013, 7, 1448925013]
+    assert page.columns.finish_times == [1448926013, 1448926013, 0 if usual else None]
+    assert page.columns.statuses == {"fail", "success", "running"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "usual"),
+    [
+        ({}, True),
+        ({"taskStatus": "running", "taskFinishTime": None}, True),
+        ({"taskStatus": "running", "taskFinishTime": _DROP}, True),
+        ({"taskStatus": "success", "taskFinishTime": None}, False),
+        ({"taskFinishTime": True}, False),
+        ({"taskLastDataReceiveTime": None}, True),
+        ({"taskLastDataReceiveTime": -1}, False),
+        ({"taskLastDataReceiveTime": 1.0}, False),
+    ],
+)
+def test_which_pages_validation_takes_in_one_pass(changes: dict, usual: bool) -> None:
+    """A page of usual tasks (a running one without a finish time among them) is checked
+    a field at a time and keeps its columns; anything else goes task by task."""
+    items = [_task(id="a"), _task(id="b", **changes)]
+    columns = _all_usual(items, {})
+    assert (columns is not None) is usual
+    if usual:
+        assert columns == Columns.of(items)
+    for item in ([], "x", None, 3):
+        assert _all_usual([*items, item], {}) is None
 
 
 def test_last_data_receive_time_is_optional() -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from shipper_alert import USER_AGENT, bodies, watchdog
 from shipper_alert.budget import Deadline
-from shipper_alert.models import FIELD_ID, TASK_STATUSES
+from shipper_alert.models import TASK_STATUSES
 from shipper_alert.redact import SecretScrubber
 from shipper_alert.retry import Backoff, next_delay
 from shipper_alert.sls import signing
@@ -63,6 +63,7 @@ from shipper_alert.sls.responses import (
     parse_shippers,
     parse_task_page,
 )
+from shipper_alert.sls.seen_ids import SeenIds
 
 __all__ = ["Credentials", "SlsClient", "TaskPage"]
 
@@ -81,7 +82,8 @@ MAX_PAGES = MAX_TOTAL // 100
 READ_PASSES = 2
 # Pages of one shipper read ahead in parallel once its first page gives `total`: enough to
 # keep the client's connections busy with one big shipper, few enough that the pages waiting
-# to be evaluated stay a few MB.
+# to be evaluated stay a few MB. Only while fewer shippers are being read than there are
+# request slots: else each reader keeps a slot busy itself.
 PAGES_AHEAD = 4
 # A retry is only worth its wait if at least this much of the deadline is left after it.
 MIN_ATTEMPT_SECONDS = 1.0
@@ -160,15 +162,20 @@ class SlsClient:
         self._pool_size = pool_size
         self._pages: ThreadPoolExecutor | None = None
         self._pages_lock = threading.Lock()
+        self._readers = 0  # iter_task_pages reads under way
 
     def close(self) -> None:
         if self._pages is not None:
             self._pages.shutdown(wait=False, cancel_futures=True)
         self._connections.close()
 
-    def _read_ahead(self, read: Callable[[int], TaskPage], offset: int) -> Future[TaskPage]:
-        """`read(offset)` on the page workers: leaf jobs that wait on nothing but SLS."""
+    def _read_ahead(self, read: Callable[[int], TaskPage], offset: int) -> Future[TaskPage] | None:
+        """`read(offset)` on the page workers (leaf jobs that wait on nothing but SLS), or
+        None while at least as many shippers are being read as there are slots: each
+        keeps a slot busy, and a page read ahead would only add thread switches."""
         with self._pages_lock:
+            if self._readers >= self._pool_size:
+                return None
             if self._pages is None:
                 self._pages = ThreadPoolExecutor(self._pool_size, thread_name_prefix="sls-page")
             return self._pages.submit(read, offset)
@@ -211,7 +218,16 @@ class SlsClient:
             _check_total(api, page.total, reply.request_id)
             return page
 
-        return distinct_pages(read, lambda offset: self._read_ahead(read, offset))
+        return self._counted(distinct_pages(read, lambda offset: self._read_ahead(read, offset)))
+
+    def _counted(self, pages: Iterator[TaskPage]) -> Iterator[TaskPage]:
+        with self._pages_lock:
+            self._readers += 1
+        try:
+            yield from pages
+        finally:
+            with self._pages_lock:
+                self._readers -= 1
 
     def list_logstores(self, project: str) -> list[str]:
         """Every logstore of `project` (ListLogStores, all pages)."""
@@ -445,7 +461,7 @@ def _check_total(api: str, total: int, request_id: str) -> None:
 
 def distinct_pages(
     read: Callable[[int], TaskPage],
-    read_ahead: Callable[[int], Future[TaskPage]] | None = None,
+    read_ahead: Callable[[int], Future[TaskPage] | None] | None = None,
 ) -> Iterator[TaskPage]:
     """Pages from `read(offset)`, each task yielded once, however the server pages.
 
@@ -454,11 +470,12 @@ def distinct_pages(
     ids repeat an earlier page's is an error; and if fewer distinct tasks than `total` came,
     the range is read once more, after which a shortfall is `SlsIncompleteReadError`.
     With `read_ahead` (`read` on other threads), once a page gives `total` the next
-    `PAGES_AHEAD` full pages are requested in parallel; pages are still checked and yielded
+    `PAGES_AHEAD` full pages are requested in parallel (`read_ahead` may decline with None:
+    such a page is read in place when it is due); pages are still checked and yielded
     in offset order, and a short page (the next offset is not where a full one would end)
     drops what was read ahead and goes on from where that page ended.
     """
-    seen: set[str] = set()
+    seen = SeenIds()
     total = 0
     for attempt in range(READ_PASSES):
         pages_seen: set[int] = set()
@@ -467,8 +484,11 @@ def distinct_pages(
         try:
             page = read(offset)
             for _ in range(MAX_PAGES):
+                if page.total != total:
+                    seen.expect(page.total)
                 total = page.total
-                ids = [record[FIELD_ID] for record in page.records]
+                columns = page.columns
+                ids = columns.ids
                 fingerprint = hash(tuple(ids))
                 if ids and attempt == 0 and fingerprint in pages_seen:
                     raise SlsBadResponseError(
@@ -479,11 +499,17 @@ def distinct_pages(
                     )
                 pages_seen.add(fingerprint)
                 fresh = page.records
-                if not seen.isdisjoint(ids):
-                    fresh = [record for record in fresh if record[FIELD_ID] not in seen]
-                seen.update(ids)
+                repeated = seen.add_page(ids)
+                if repeated:
+                    drop = set(repeated)
+                    fresh = [record for i, record in enumerate(fresh) if i not in drop]
+                    columns = None
                 yield TaskPage(
-                    total=page.total, offset=page.offset, request_id=page.request_id, records=fresh
+                    total=page.total,
+                    offset=page.offset,
+                    request_id=page.request_id,
+                    records=fresh,
+                    columns=columns,
                 )
                 offset += len(ids)
                 if not ids or offset >= page.total:
@@ -516,7 +542,7 @@ def distinct_pages(
 
 def _plan_ahead(
     ahead: dict[int, Future[TaskPage]],
-    read_ahead: Callable[[int], Future[TaskPage]],
+    read_ahead: Callable[[int], Future[TaskPage] | None],
     offset: int,
     total: int,
 ) -> None:
@@ -526,7 +552,10 @@ def _plan_ahead(
     wanted = range(offset, min(total, offset + PAGES_AHEAD * PAGE_SIZE), PAGE_SIZE)
     for at in wanted:
         if at not in ahead:
-            ahead[at] = read_ahead(at)
+            pending = read_ahead(at)
+            if pending is None:  # not now: planned again after the next page
+                return
+            ahead[at] = pending
 
 
 def _too_many_pages(api: str) -> SlsBadResponseError:

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from itertools import repeat
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_, itemgetter
 
 from shipper_alert import safe_json
 from shipper_alert.models import (
@@ -42,6 +42,7 @@ from shipper_alert.models import (
     FIELD_STATUS,
     TASK_RUNNING,
     TASK_STATUSES,
+    Columns,
     Task,
 )
 from shipper_alert.redact import SecretScrubber
@@ -62,11 +63,12 @@ CLIPPED = " [...]"
 class TaskPage:
     """One page of GetShipperStatus: its tasks, the range's total, and where it started.
 
-    `records` are the validated task objects as parsed; `tasks` builds a Task of each
-    (on first use), for callers that want objects rather than speed.
+    `records` are the validated task objects as parsed; `columns` their fields as lists
+    (from validation, or made on first use); `tasks` builds a Task of each (on first use),
+    for callers that want objects rather than speed.
     """
 
-    __slots__ = ("_tasks", "offset", "records", "request_id", "total")
+    __slots__ = ("_columns", "_tasks", "offset", "records", "request_id", "total")
 
     def __init__(
         self,
@@ -76,14 +78,22 @@ class TaskPage:
         request_id: str = "",
         *,
         records: list[dict] | None = None,
+        columns: Columns | None = None,
     ) -> None:
         if records is None:
             records = [task.to_record() for task in tasks or ()]
         self.records = records
+        self._columns = columns
         self._tasks = tasks
         self.total = total
         self.offset = offset
         self.request_id = request_id
+
+    @property
+    def columns(self) -> Columns:
+        if self._columns is None:
+            self._columns = Columns.of(self.records)
+        return self._columns
 
     @property
     def tasks(self) -> list[Task]:
@@ -196,22 +206,27 @@ def parse_task_page(body: bytes, *, offset: int, request_id: str = "") -> TaskPa
     if "count" in doc:
         reader.integer(doc["count"], "count")
     items = reader.array(reader.get(doc, "tasks", "tasks"), "tasks")
-    records = _task_records(reader, items)
-    return TaskPage(total=total, offset=offset, request_id=request_id, records=records)
+    records, columns = _task_records(reader, items)
+    return TaskPage(
+        total=total, offset=offset, request_id=request_id, records=records, columns=columns
+    )
 
 
 _STATUS_SET = frozenset(TASK_STATUSES)
 
 
 _STR, _INT, _NONE = frozenset({str}), frozenset({int}), type(None)
+_STR_OR_NONE, _INT_OR_NONE = _STR | {_NONE}, _INT | {_NONE}
 _ID, _STATUS, _CREATED = map(itemgetter, (FIELD_ID, FIELD_STATUS, FIELD_CREATE_TIME))
 
 
-def _task_records(reader: _Reader, items: list[object]) -> list[dict]:
-    """`items` as validated records: the same list when every item is already one."""
+def _task_records(reader: _Reader, items: list[object]) -> tuple[list[dict], Columns | None]:
+    """`items` as validated records: the same list when every item is already one (with
+    the columns that showed it)."""
     kept: dict[str, bool] = {}  # message -> clipping and scrubbing leave it as it is
-    if _all_usual(items, kept):
-        return items  # type: ignore[return-value]
+    columns = _all_usual(items, kept)
+    if columns is not None:
+        return items, columns  # type: ignore[return-value]
     records: list = items
     statuses = _STATUS_SET
     for index, item in enumerate(items):
@@ -251,39 +266,53 @@ def _task_records(reader: _Reader, items: list[object]) -> list[dict]:
         if records is items:
             records = list(items)
         records[index] = task.to_record()
-    return records
+    return records, None
 
 
-def _all_usual(items: list[object], kept: dict[str, bool]) -> bool:
+def _all_usual(items: list[object], kept: dict[str, bool]) -> Columns | None:
     """Whether every item passes the rules of `_task_records`' loop, tested a field at a
-    time over the whole page (loops in C); False sends the page through that loop, which
-    then names the problem or rewrites the unusual tasks (a null finish time among them)."""
+    time over the whole page (loops in C), as the page's columns; None sends the page
+    through that loop, which then names the problem or rewrites the unusual tasks (a null
+    finish time among them)."""
     if not items:
-        return True
+        return Columns([], frozenset(), [], [])
     try:
-        if set(map(type, items)) != {dict}:
-            return False
+        # Every field is read with a dict method or a string key: an item that is not an
+        # object raises TypeError in the first of them.
         ids = list(map(_ID, items))  # KeyError: a field is missing
-        statuses = set(map(_STATUS, items))  # TypeError: an unhashable status
+        statuses = frozenset(map(_STATUS, items))  # TypeError: an unhashable status
         created = list(map(_CREATED, items))
         finished = list(map(dict.get, items, repeat(FIELD_FINISH_TIME)))
         messages = set(map(dict.get, items, repeat(FIELD_MESSAGE)))
         codes = set(map(type, map(dict.get, items, repeat(FIELD_CODE))))
-        received = [r for r in map(dict.get, items, repeat(FIELD_RECEIVE_TIME)) if r is not None]
+        received = list(map(dict.get, items, repeat(FIELD_RECEIVE_TIME)))
     except (KeyError, TypeError):
-        return False
-    return (
+        return None
+    finish_types = set(map(type, finished))
+    usual = (
         set(map(type, ids)) == _STR
         and all(ids)
         and statuses <= _STATUS_SET
         and set(map(type, created)) == _INT
         and min(created) >= 0
-        and set(map(type, finished)) == _INT
-        and min(finished) >= 0
-        and codes <= {str, _NONE}
-        and (not received or (set(map(type, received)) == _INT and min(received) >= 0))
+        and (finish_types == _INT or _null_only_while_running(items, finished, finish_types))
+        # filter(None, ...) leaves out nulls (and zeros, which pass anyway).
+        and min(filter(None, finished), default=0) >= 0
+        and codes <= _STR_OR_NONE
+        and set(map(type, received)) <= _INT_OR_NONE
+        and min(filter(None, received), default=0) >= 0
         and all(m is None or m == "" or (type(m) is str and _kept_as_is(m, kept)) for m in messages)
     )
+    return Columns(ids, statuses, created, finished) if usual else None
+
+
+def _null_only_while_running(items: list[dict], finished: list, types: set[type]) -> bool:
+    """Whether the finish times are integers or null (or missing), null only on running
+    tasks: the form `_task_records`' loop keeps as it is."""
+    if not types <= _INT_OR_NONE:
+        return False
+    unfinished = compress(map(_STATUS, items), map(is_, finished, repeat(None)))
+    return set(unfinished) <= {TASK_RUNNING}
 
 
 def _kept_as_is(message: str, kept: dict[str, bool]) -> bool:
