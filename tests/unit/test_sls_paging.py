@@ -12,8 +12,8 @@ import pytest
 
 from shipper_alert.models import Task
 from shipper_alert.sls import seen_ids
-from shipper_alert.sls.client import distinct_pages
 from shipper_alert.sls.errors import SlsBadResponseError, SlsIncompleteReadError
+from shipper_alert.sls.paging import distinct_pages
 from shipper_alert.sls.responses import TaskPage
 
 
