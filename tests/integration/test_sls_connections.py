@@ -111,6 +111,19 @@ def test_a_slow_peer_is_cut_off_at_the_whole_exchange_deadline(serve, behaviour)
     assert time.monotonic() - started < 1.0
 
 
+@pytest.mark.parametrize(("seconds", "socket_timeout"), [(5.0, 1.0), (0.3, 1.3), (1.0, 2.0)])
+def test_a_read_timeout_as_long_as_the_deadline_leaves_the_deadline_to_the_watchdog(
+    serve, seconds, socket_timeout
+):
+    # Both at one instant would race: a silent peer then gave TimeoutError or ExchangeTimeout.
+    server = serve(reply({}))
+    pool = ConnectionPool(1)
+    call(pool, server.url + "/x", seconds=seconds)  # read_timeout=1.0
+    ((kept,),) = pool._idle.values()
+    assert kept.sock.gettimeout() == pytest.approx(socket_timeout)
+    pool.close()
+
+
 @pytest.mark.parametrize("behaviour", [endless(), compressed_bomb(1 << 20)])
 def test_a_reply_past_the_cap_stops_reading(serve, behaviour):
     server = serve(behaviour)
