@@ -17,7 +17,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 from shipper_alert.bodies import CHUNK_BYTES, read_body
-from shipper_alert.watchdog import Watch, run_within
+from shipper_alert.watchdog import Watch, run_within, socket_timeout
 
 _local = threading.local()
 
@@ -87,10 +87,7 @@ def exchange(
     """
     watch = Watch()
     merged = {"Accept-Encoding": "identity", **(headers or {})}
-    # Without a read timeout of its own, the watchdog alone ends a silent exchange (a socket
-    # timeout at the same instant would race it); the socket's is a backstop.
-    read = min(read_timeout, seconds) if read_timeout else seconds + 1.0
-    timeout = (min(connect_timeout, seconds), read)
+    timeout = (min(connect_timeout, seconds), socket_timeout(read_timeout, seconds))
 
     def work() -> requests.Response:
         _local.watch = watch

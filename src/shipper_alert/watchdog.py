@@ -115,6 +115,15 @@ class _Workers:
 _WORKERS = _Workers(keep=64)
 
 
+def socket_timeout(read_timeout: float | None, seconds: float) -> float:
+    """The read timeout for a socket under a whole-exchange deadline of `seconds`: the
+    caller's, if shorter; else a backstop past the deadline, so the watchdog alone ends a
+    silent exchange (both at one instant would race, and either error could come first)."""
+    if read_timeout and read_timeout < seconds:
+        return read_timeout
+    return seconds + 1.0
+
+
 def run_within(
     seconds: float,
     work: Callable[[], T],

@@ -122,3 +122,10 @@ def test_run_within_raises_what_the_work_raised():
 
     with pytest.raises(ValueError, match=r"^bad reply$"):
         watchdog.run_within(1.0, fail)
+
+
+def test_a_read_timeout_as_long_as_the_deadline_becomes_a_backstop_past_it():
+    assert watchdog.socket_timeout(1.0, 5.0) == 1.0  # shorter: it bounds each read
+    assert watchdog.socket_timeout(5.0, 5.0) == 6.0  # at the deadline it would race it
+    assert watchdog.socket_timeout(9.0, 0.3) == pytest.approx(1.3)
+    assert watchdog.socket_timeout(None, 2.0) == 3.0  # none given: the watchdog alone

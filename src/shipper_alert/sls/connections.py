@@ -106,11 +106,7 @@ class ConnectionPool:
             try:
                 if fresh:
                     _connect(connection)
-                # A read timeout as long as the deadline would race the watchdog (either
-                # error could come first): then the watchdog alone ends a silent exchange.
-                connection.sock.settimeout(
-                    read_timeout if read_timeout < seconds else seconds + 1.0
-                )
+                connection.sock.settimeout(watchdog.socket_timeout(read_timeout, seconds))
                 try:
                     connection.request(method, target, body=body, headers=sent)
                     response = connection.getresponse()
