@@ -167,7 +167,7 @@ class WindowEvaluator:
             return
         if columns is None:
             columns = Columns.of(records)
-        created, finished = columns.create_times, columns.finish_times
+        created = columns.create_times
         end, low = self._end, self._previous_start
         newest = max(created)
         if newest < end:
@@ -178,9 +178,7 @@ class WindowEvaluator:
             newest = max(before, default=None)
         if newest is not None and (self._newest is None or newest > self._newest):
             self._newest = newest
-        if TASK_RUNNING in columns.statuses and None in finished:  # let through below
-            finished = map(_NULL_AS_ZERO.get, finished, finished)
-        recent = map(le, repeat(low), finished)
+        recent = map(le, repeat(low), _finish_times(columns))
         young = map(le, repeat(low - self._grace), created)
         flags = map(or_, recent, young)
         if not columns.statuses <= _ENDED:  # a running task counts whatever its times
@@ -301,16 +299,23 @@ class PageIndex:
 
     def __init__(self, records: list[dict], columns: Columns) -> None:
         self.records = records
-        created, finished = columns.create_times, columns.finish_times
+        created, finished = columns.create_times, _finish_times(columns)
         unended = not columns.statuses <= _ENDED
-        if unended and None in finished:
-            finished = list(map(_NULL_AS_ZERO.get, finished, finished))
         self.by_create = sorted(range(len(created)), key=created.__getitem__)
         self.create_times = list(map(created.__getitem__, self.by_create))
         self.by_finish = sorted(range(len(finished)), key=finished.__getitem__)
         self.finish_times = list(map(finished.__getitem__, self.by_finish))
         running = map(eq, map(_STATUS, records), repeat(TASK_RUNNING))
         self.unended = list(compress(range(len(records)), running)) if unended else []
+
+
+def _finish_times(columns: Columns) -> list[int]:
+    """The page's finish times, a running task's missing one as 0 (it counts whatever its
+    times, by its status)."""
+    finished = columns.finish_times
+    if TASK_RUNNING in columns.statuses and None in finished:
+        return list(map(_NULL_AS_ZERO.get, finished, finished))
+    return finished
 
 
 def stall_in_window(newest_create_time: int | None, window: Window, rules: Rules) -> Stall | None:
