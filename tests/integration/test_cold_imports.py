@@ -160,12 +160,10 @@ def test_what_a_check_renders_and_sends_with_loads_while_its_reads_wait(sls_sim,
     watched = [*NEVER_UNLESS_NEEDED, "jinja2", "shipper_alert.render", "requests"]
     watched.append("shipper_alert.notify.preview")
     out = json.loads(fresh(PRELOADED, "", json.dumps(watched), environ=environ))
-    assert out == {
-        "preload": out["preload"],
-        "loaded": sorted(modules, key=watched.index),
-        "ok": True,
-    }
-    assert out["preload"] <= 1
+    assert out["ok"] is True
+    # Nothing to report loads none of these itself: the preload thread did (one, at most).
+    assert out["loaded"] == sorted(modules, key=watched.index)
+    assert out["preload"] in (0, 1)  # 0: it had finished before the check returned
 
 
 def test_a_module_that_cannot_be_preloaded_leaves_the_others_loaded():
