@@ -6,7 +6,9 @@ against the local simulator in a process of its own, every request delayed by LA
 1. Checks of S shippers x T tasks in the 6 h lookback: our check vs the official
    aliyun-log-python-sdk used serially and from a pool of WORKERS threads, and vs the
    floor: the larger of (requests x LATENCY / WORKERS) and the CPU that `json.loads` alone
-   spends on the bytes. Peak RSS is each child's whole process.
+   spends on the bytes; beside them the rig's own floor ("wire": the same requests on
+   WORKERS sockets, nothing parsed), which no client beats. Peak RSS is each child's whole
+   process.
 2. Cold check: one shipper with failures, from the unzipped FC package (tools/package.py)
    on FC's Python 3.10 in a fresh isolated interpreter that cannot write bytecode, vs a
    script with the SDK on the same interpreter (SDK with its bytecode, as FC has it built in).
@@ -122,6 +124,7 @@ def check_case(shippers: int, tasks: int, folder: Path) -> dict:
         args += ("--workers", str(WORKERS))
         child("raw", *args)  # the simulator makes each task's view once: not measured
         raw = child("raw", *args)
+        wire = child("wire", *args, "--shippers", str(shippers))
         ours = child("ours", *args)
         sdk = child("sdk", *args)
         pool = child("sdk-pool", *args)
@@ -132,6 +135,7 @@ def check_case(shippers: int, tasks: int, folder: Path) -> dict:
         "MiB_read": round(raw["bytes"] / 2**20, 1),
         "floor_s": round(floor, 3),
         "bare_fetch_s": round(raw["wall"], 3),
+        "wire_s": round(wire["wall"], 3),
         "parse_cpu_s": round(raw["parse_cpu"], 3),
         "ours": ours,
         "sdk": sdk,
@@ -139,6 +143,7 @@ def check_case(shippers: int, tasks: int, folder: Path) -> dict:
         "ours_per_floor": round(ours["wall"] / floor, 2),
         "sdk_per_ours": round(sdk["wall"] / ours["wall"], 2),
         "pool_per_ours": round(pool["wall"] / ours["wall"], 2),
+        "sdk_per_wire": round(sdk["wall"] / wire["wall"], 2),
         "failed_found": [ours["failed"], sdk["failed"], pool["failed"]],
     }
 
@@ -266,15 +271,16 @@ def table(figures: dict) -> str:
         f"checks at {LATENCY * 1000:.0f} ms a request, {WORKERS} workers"
         f" (load average {figures['load']})",
         "",
-        "| shippers x tasks | requests | floor s | ours s | ours/floor | SDK serial/ours"
-        " | SDK pool/ours | RSS MiB ours / SDK / pool |",
-        "|---|---|---|---|---|---|---|---|",
+        "| shippers x tasks | requests | floor s | wire s | ours s | ours/floor"
+        " | SDK serial/ours | SDK serial/wire | SDK pool/ours | RSS MiB ours / SDK / pool |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case in figures["cases"]:
         ours, sdk, pool = case["ours"], case["sdk"], case["sdk_pool"]
         lines.append(
-            f"| {case['case']} | {case['requests']} | {case['floor_s']:.2f} | {ours['wall']:.2f}"
-            f" | {case['ours_per_floor']:.2f} | {case['sdk_per_ours']:.2f}"
+            f"| {case['case']} | {case['requests']} | {case['floor_s']:.2f}"
+            f" | {case['wire_s']:.2f} | {ours['wall']:.2f} | {case['ours_per_floor']:.2f}"
+            f" | {case['sdk_per_ours']:.2f} | {case['sdk_per_wire']:.2f}"
             f" | {case['pool_per_ours']:.2f}"
             f" | {ours['rss_mib']:.0f} / {sdk['rss_mib']:.0f} / {pool['rss_mib']:.0f} |"
         )

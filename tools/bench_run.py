@@ -10,6 +10,8 @@ what it found. Modes:
 - `sdk`: the official aliyun-log-python-sdk, one shipper after another
   (`get_shipper_tasks(..., size=-1)` pages 500 at a time and merges the pages);
 - `sdk-pool`: the same calls spread over a thread pool of `--workers`;
+- `wire`: the rig's floor: the same GetShipperStatus requests over `--workers` sockets,
+  nothing parsed;
 - `raw`: the floor's inputs: every GetShipperStatus page our check reads, fetched with
   bare signed requests over `--workers` threads; reports the request count, the bytes and
   the CPU that `json.loads` alone spends on them.
@@ -20,7 +22,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import queue
+import re
 import resource
+import socket
 import sys
 import threading
 import time
@@ -118,14 +123,39 @@ def sdk_pool(args: argparse.Namespace) -> dict:
         return {"failed": sum(pool.map(failed_of, names))}
 
 
+def _page_params(args: argparse.Namespace, offset: int) -> list[tuple[str, str]]:
+    """GetShipperStatus's query for one page of the range every mode reads."""
+    return [
+        ("from", str(read_from(args))),
+        ("to", str(args.end)),
+        ("status", ""),
+        ("offset", str(offset)),
+        ("size", str(PAGE_SIZE)),
+    ]
+
+
+def _signed_get(host: str, path: str, params: list[tuple[str, str]]) -> dict[str, str]:
+    """The headers of a signed GET, as the check sends them (less its User-Agent)."""
+    from shipper_alert.sls import signing  # noqa: PLC0415
+
+    key_id, secret = _credentials()
+    headers = {
+        "Host": host,
+        "Date": signing.http_date(time.time()),
+        "x-log-apiversion": signing.API_VERSION,
+        "x-log-signaturemethod": signing.SIGNATURE_METHOD,
+        "x-log-bodyrawsize": "0",
+    }
+    headers["Authorization"] = signing.authorization(key_id, secret, "GET", path, params, headers)
+    return headers
+
+
 def raw(args: argparse.Namespace) -> dict:
     import requests  # noqa: PLC0415
 
-    from shipper_alert.sls import signing  # noqa: PLC0415
     from shipper_alert.sls.endpoint import Endpoint  # noqa: PLC0415
 
     endpoint = Endpoint.parse(args.endpoint)
-    key_id, secret = _credentials()
     local = threading.local()
     lock = threading.Lock()
     totals = {"requests": 0, "bytes": 0, "parse_cpu": 0.0}
@@ -134,16 +164,7 @@ def raw(args: argparse.Namespace) -> dict:
         if not hasattr(local, "session"):
             local.session = requests.Session()
             local.session.trust_env = False
-        headers = {
-            "Host": endpoint.host_header(PROJECT),
-            "Date": signing.http_date(time.time()),
-            "x-log-apiversion": signing.API_VERSION,
-            "x-log-signaturemethod": signing.SIGNATURE_METHOD,
-            "x-log-bodyrawsize": "0",
-        }
-        headers["Authorization"] = signing.authorization(
-            key_id, secret, "GET", path, params, headers
-        )
+        headers = _signed_get(endpoint.host_header(PROJECT), path, params)
         url = endpoint.base_url(PROJECT) + path
         body = local.session.get(url, params=params, headers=headers, timeout=30).content
         cpu = time.thread_time()
@@ -159,14 +180,7 @@ def raw(args: argparse.Namespace) -> dict:
         path = f"/logstores/{LOGSTORE}/shipper/{name}/tasks"
         offset = 0
         while True:
-            params = [
-                ("from", str(read_from(args))),
-                ("to", str(args.end)),
-                ("status", ""),
-                ("offset", str(offset)),
-                ("size", str(PAGE_SIZE)),
-            ]
-            doc = get(path, params)
+            doc = get(path, _page_params(args, offset))
             offset += len(doc["tasks"])
             if not doc["tasks"] or offset >= doc["total"]:
                 return
@@ -180,6 +194,73 @@ def raw(args: argparse.Namespace) -> dict:
             break
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         list(pool.map(pages_of, names))
+    return totals
+
+
+def wire(args: argparse.Namespace) -> dict:
+    """The rig's own floor: the signed GetShipperStatus requests of every shipper's pages
+    on `--workers` sockets, each sent as soon as the last reply's bytes are in, nothing
+    parsed (a shipper's page count comes from the `"total"` near the start of its first
+    page; its later pages go to whichever socket is free). No client is faster here."""
+    from urllib.parse import urlencode, urlsplit  # noqa: PLC0415
+
+    address = urlsplit(args.endpoint)
+    host = f"{PROJECT}.{address.netloc}"
+    names = [f"s{i:04d}" for i in range(args.shippers)]
+    totals = {"requests": 0}
+
+    def request(name: str, offset: int) -> bytes:
+        path = f"/logstores/{LOGSTORE}/shipper/{name}/tasks"
+        params = _page_params(args, offset)
+        headers = _signed_get(host, path, params)
+        lines = [f"GET {path}?{urlencode(params)} HTTP/1.1", *map(": ".join, headers.items())]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    def exchange(sock: socket.socket, data: bytes, buffer: bytearray) -> bytes:
+        """One request; the body of its reply (the simulator always sends Content-Length)."""
+        sock.sendall(data)
+        while (end := buffer.find(b"\r\n\r\n")) < 0:
+            buffer += sock.recv(1 << 18)
+        length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", buffer[:end]).group(1))
+        while len(buffer) < end + 4 + length:
+            buffer += sock.recv(1 << 18)
+        body = bytes(buffer[end + 4 : end + 4 + length])
+        del buffer[: end + 4 + length]
+        return body
+
+    jobs: queue.SimpleQueue[tuple[str, int] | None] = queue.SimpleQueue()
+    lock = threading.Lock()
+    pending = {"jobs": len(names)}
+
+    def worker() -> None:
+        sock = socket.create_connection((address.hostname, address.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        buffer = bytearray()
+        while (job := jobs.get()) is not None:
+            name, offset = job
+            body = exchange(sock, request(name, offset), buffer)
+            later = []
+            if offset == 0:  # a shipper's later pages go to whichever socket is free
+                total = int(re.search(rb'"total": *(\d+)', body[:200]).group(1))
+                later = [(name, at) for at in range(PAGE_SIZE, total, PAGE_SIZE)]
+            with lock:
+                totals["requests"] += 1
+                pending["jobs"] += len(later) - 1
+                done = pending["jobs"] == 0
+            for page in later:
+                jobs.put(page)
+            if done:
+                for _ in range(args.workers):
+                    jobs.put(None)
+        sock.close()
+
+    for name in names:
+        jobs.put((name, 0))
+    workers = [threading.Thread(target=worker) for _ in range(args.workers)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
     return totals
 
 
@@ -328,7 +409,14 @@ OUR_MODULES = (
     "shipper_alert.notify.registry",
     "shipper_alert.notify.delivery",
 )
-MODES = {"ours": ours, "sdk": sdk, "sdk-pool": sdk_pool, "raw": raw, "messages": messages}
+MODES = {
+    "ours": ours,
+    "sdk": sdk,
+    "sdk-pool": sdk_pool,
+    "raw": raw,
+    "wire": wire,
+    "messages": messages,
+}
 ENDPOINT = ""
 
 
@@ -340,6 +428,7 @@ def main() -> int:
     parser.add_argument("--start", type=int, default=0)
     parser.add_argument("--end", type=int, default=0)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--shippers", type=int, default=0, help="wire only: how many")
     parser.add_argument(
         "--profile", metavar="FILE", help="ours only: run the pool inline and write cProfile stats"
     )
