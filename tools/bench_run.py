@@ -202,43 +202,28 @@ def wire(args: argparse.Namespace) -> dict:
     on `--workers` sockets, each sent as soon as the last reply's bytes are in, nothing
     parsed (a shipper's page count comes from the `"total"` near the start of its first
     page; its later pages go to whichever socket is free). No client is faster here."""
-    from urllib.parse import urlencode, urlsplit  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
 
     address = urlsplit(args.endpoint)
-    host = f"{PROJECT}.{address.netloc}"
     names = [f"s{i:04d}" for i in range(args.shippers)]
     totals = {"requests": 0}
-
-    def request(name: str, offset: int) -> bytes:
-        path = f"/logstores/{LOGSTORE}/shipper/{name}/tasks"
-        params = _page_params(args, offset)
-        headers = _signed_get(host, path, params)
-        lines = [f"GET {path}?{urlencode(params)} HTTP/1.1", *map(": ".join, headers.items())]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-    def exchange(sock: socket.socket, data: bytes, buffer: bytearray) -> bytes:
-        """One request; the body of its reply (the simulator always sends Content-Length)."""
-        sock.sendall(data)
-        while (end := buffer.find(b"\r\n\r\n")) < 0:
-            buffer += sock.recv(1 << 18)
-        length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", buffer[:end]).group(1))
-        while len(buffer) < end + 4 + length:
-            buffer += sock.recv(1 << 18)
-        body = bytes(buffer[end + 4 : end + 4 + length])
-        del buffer[: end + 4 + length]
-        return body
-
     jobs: queue.SimpleQueue[tuple[str, int] | None] = queue.SimpleQueue()
     lock = threading.Lock()
     pending = {"jobs": len(names)}
+    failures: list[BaseException] = []
 
-    def worker() -> None:
-        sock = socket.create_connection((address.hostname, address.port))
+    def stop_all() -> None:
+        for _ in range(args.workers):
+            jobs.put(None)
+
+    def work() -> None:
+        sock = socket.create_connection((address.hostname, address.port), timeout=30)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         buffer = bytearray()
         while (job := jobs.get()) is not None:
             name, offset = job
-            body = exchange(sock, request(name, offset), buffer)
+            sock.sendall(_wire_request(args, f"{PROJECT}.{address.netloc}", name, offset))
+            body = _wire_reply(sock, buffer)
             later = []
             if offset == 0:  # a shipper's later pages go to whichever socket is free
                 total = int(re.search(rb'"total": *(\d+)', body[:200]).group(1))
@@ -250,18 +235,58 @@ def wire(args: argparse.Namespace) -> dict:
             for page in later:
                 jobs.put(page)
             if done:
-                for _ in range(args.workers):
-                    jobs.put(None)
+                stop_all()
         sock.close()
+
+    def worker() -> None:
+        try:
+            work()
+        except BaseException as exc:  # the others stop too, and the run fails with it
+            failures.append(exc)
+            stop_all()
 
     for name in names:
         jobs.put((name, 0))
+    if not names:
+        stop_all()
     workers = [threading.Thread(target=worker) for _ in range(args.workers)]
     for thread in workers:
         thread.start()
     for thread in workers:
         thread.join()
+    if failures:
+        raise failures[0]
     return totals
+
+
+def _wire_request(args: argparse.Namespace, host: str, name: str, offset: int) -> bytes:
+    from urllib.parse import urlencode  # noqa: PLC0415
+
+    path = f"/logstores/{LOGSTORE}/shipper/{name}/tasks"
+    params = _page_params(args, offset)
+    headers = _signed_get(host, path, params)
+    lines = [f"GET {path}?{urlencode(params)} HTTP/1.1", *map(": ".join, headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _wire_reply(sock: socket.socket, buffer: bytearray) -> bytes:
+    """The body of the next reply on `sock` (the simulator always sends Content-Length);
+    what came after it stays in `buffer`."""
+
+    def more() -> None:
+        data = sock.recv(1 << 18)
+        if not data:
+            raise ConnectionError("the simulator closed the connection")
+        buffer.extend(data)
+
+    while (end := buffer.find(b"\r\n\r\n")) < 0:
+        more()
+    length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", buffer[:end]).group(1))
+    while len(buffer) < end + 4 + length:
+        more()
+    body = bytes(buffer[end + 4 : end + 4 + length])
+    del buffer[: end + 4 + length]
+    return body
 
 
 class _InlinePool:
