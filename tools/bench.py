@@ -6,8 +6,9 @@ against the local simulator in a process of its own, every request delayed by LA
 1. Checks of S shippers x T tasks in the 6 h lookback: our check vs the official
    aliyun-log-python-sdk used serially and from a pool of WORKERS threads, and vs the
    floor: the larger of (requests x LATENCY / WORKERS) and the CPU that `json.loads` alone
-   spends on the bytes; beside them the rig's own floor ("wire": the same requests on
-   WORKERS sockets, nothing parsed), which no client beats. Peak RSS is each child's whole
+   spends on the bytes; beside them the rig's own floor ("wire": the same GetShipperStatus
+   requests on WORKERS sockets, nothing parsed), which no client with as many requests in
+   flight beats. Peak RSS is each child's whole
    process.
 2. Cold check: one shipper with failures, from the unzipped FC package (tools/package.py)
    on FC's Python 3.10 in a fresh isolated interpreter that cannot write bytecode, vs a

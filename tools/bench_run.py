@@ -201,7 +201,8 @@ def wire(args: argparse.Namespace) -> dict:
     """The rig's own floor: the signed GetShipperStatus requests of every shipper's pages
     on `--workers` sockets, each sent as soon as the last reply's bytes are in, nothing
     parsed (a shipper's page count comes from the `"total"` near the start of its first
-    page; its later pages go to whichever socket is free). No client is faster here."""
+    page; its later pages go to whichever socket is free). No client with as many requests
+    in flight is faster here."""
     from urllib.parse import urlsplit  # noqa: PLC0415
 
     address = urlsplit(args.endpoint)
