@@ -1,9 +1,9 @@
 """One HTTP exchange through requests, under the watchdog's deadline and a reply-size cap.
 
-For the chat services, OSS and heartbeats (SLS reads use http.client directly:
-`sls/connections.py`). The session's connections register with the running exchange's
-`watchdog.Watch`, so at the deadline the watchdog can shut their sockets down; the body is
-streamed raw and read by `bodies.read_body` under the peer's cap.
+For the chat services, OSS and heartbeats (SLS reads use their own HTTP/1.1 reader:
+`sls/connections.py`, `sls/http11.py`). The session's connections register with the
+running exchange's `watchdog.Watch`, so at the deadline the watchdog can shut their
+sockets down; the body is streamed raw and read by `bodies.read_body` under the peer's cap.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 import time
@@ -11,6 +12,7 @@ import pytest
 from hostile import compressed_bomb, endless, reply, response, silent, trickle
 from shipper_alert import bodies, watchdog
 from shipper_alert.sls.connections import ConnectionPool
+from shipper_alert.sls.http11 import ProtocolError
 
 
 def call(pool: ConnectionPool, url: str, seconds: float = 1.0, max_bytes: int = 4096, **kw):
@@ -142,3 +144,96 @@ def test_a_refused_connection_is_the_os_error():
         port = probe.getsockname()[1]
     with pytest.raises(ConnectionRefusedError):
         call(ConnectionPool(1), f"http://127.0.0.1:{port}/x")
+
+
+def raw(data: bytes, close: bool = False):
+    def behave(sock: socket.socket, request) -> None:
+        sock.sendall(data)
+        if close:
+            sock.shutdown(socket.SHUT_RDWR)
+
+    return behave
+
+
+def test_a_chunked_reply_is_joined_and_the_connection_kept(serve):
+    chunked = b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\n{"a"\r\n3\r\n: 1\r\n1\r\n}\r\n0\r\nT: v\r\n\r\n'
+    server = serve(raw(chunked))
+    pool = ConnectionPool(1)
+    assert [call(pool, server.url + "/x").body for _ in range(2)] == [b'{"a": 1}'] * 2
+    assert len(pool._idle[("http", "127.0.0.1", server.port)]) == 1
+    pool.close()
+
+
+def test_a_reply_without_a_length_is_read_to_the_close_and_not_kept(serve):
+    server = serve(raw(b"HTTP/1.1 200 OK\r\nX: y\r\n\r\n{}", close=True))
+    pool = ConnectionPool(1)
+    reply = call(pool, server.url + "/x")
+    assert (reply.status, reply.headers, reply.body) == (200, {"x": "y"}, b"{}")
+    assert pool._idle == {}
+
+
+def test_interim_replies_are_skipped_and_folded_headers_joined(serve):
+    head = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nX-A: one\r\n two\r\n"
+    server = serve(raw(head + b"Content-Length: 2\r\n\r\n{}"))
+    reply = call(ConnectionPool(1), server.url + "/x")
+    assert (reply.status, reply.headers["x-a"], reply.body) == (404, "one two", b"{}")
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"SSH-2.0-OpenSSH\r\n\r\n", "a reply that does not begin with an HTTP/1.x status line"),
+        (b"HTTP/1.1 2000 OK\r\n\r\n", "a reply that does not begin with an HTTP/1.x status line"),
+        (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 101 + b"\r\n", "more than 100 reply headers"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70_000, "a reply head longer than 65536 bytes"),
+        (b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "a malformed reply header line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "conflicting"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n{}", "an invalid Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n{}", "other than chunked"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "an invalid chunk size"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n",
+            "longer than its size",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}", "closed 8 bytes before the end"),
+        (b"HTTP/1.1 200 OK\r\nX: y", "the connection closed inside the reply head"),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" * 9, "more than 8 interim (1xx) replies"),
+    ],
+)
+def test_a_malformed_reply_is_a_protocol_error_naming_the_problem(serve, data, problem):
+    server = serve(raw(data, close=True))
+    with pytest.raises(ProtocolError, match=re.escape(problem)) as caught:
+        call(ConnectionPool(1), server.url + "/x")
+    assert "SSH" not in str(caught.value)  # the peer's bytes are not repeated
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        response(b"{}") + b"HTTP/1.1 200 OK\r\n",  # written unasked after the reply
+        response(b"{}", headers={"Connection": "close"}),
+        response(b"{}").replace(b"HTTP/1.1", b"HTTP/1.0"),
+    ],
+)
+def test_a_connection_that_cannot_carry_another_request_is_not_kept(serve, data):
+    server = serve(raw(data))
+    pool = ConnectionPool(1)
+    assert call(pool, server.url + "/x").body == b"{}"
+    assert pool._idle.get(("http", "127.0.0.1", server.port), []) == []
+
+
+def test_a_header_with_a_line_break_is_refused_before_sending(serve):
+    server = serve(reply({}))
+    with pytest.raises(ValueError, match="a request header holds a line break"):
+        call(ConnectionPool(1), server.url + "/x", headers={"X": "a\r\nEvil: 1"})
+    with pytest.raises(ValueError, match="request target holds a space"):
+        call(ConnectionPool(1), server.url + "/x y")
+    assert server.received == []
+
+
+def test_a_body_goes_with_its_length(serve):
+    server = serve(reply({}))
+    call(ConnectionPool(1), server.url + "/x", body=b'{"a":1}')
+    (request,) = server.received
+    assert request.body == b'{"a":1}'
+    assert b"Content-Length: 7" in request.head.split(b"\r\n")

@@ -19,7 +19,6 @@ Nothing here logs a secret: neither the access key secret, the STS token, nor th
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import random
@@ -50,6 +49,7 @@ from shipper_alert.sls.errors import (
     SlsTransientError,
     error_from_http,
 )
+from shipper_alert.sls.http11 import ProtocolError
 from shipper_alert.sls.paging import MAX_PAGES, MAX_TOTAL, PAGE_SIZE, distinct_pages, too_many_pages
 from shipper_alert.sls.responses import (
     API_GET_SHIPPER_STATUS,
@@ -370,7 +370,7 @@ class SlsClient:
             raise SlsConnectionError(
                 CODE_TIMEOUT, f"no response within {timeout[1]:.2f}s ({self.endpoint})", api=api
             ) from None
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, ProtocolError) as exc:
             raise SlsConnectionError(
                 CODE_CONNECTION, f"{_reason(exc)} ({self.endpoint})", api=api
             ) from None

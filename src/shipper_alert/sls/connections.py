@@ -1,32 +1,33 @@
-"""SLS requests over http.client: kept-alive connections, one bounded exchange at a time.
+"""SLS requests on kept-alive connections, one bounded exchange at a time.
 
 requests and urllib3 spent about a third of a large check's CPU in their own layers (some
 2,600 Python calls a request) on what SLS calls need: a signed GET, PUT or POST to one host.
-Here http.client writes the request on a pooled connection, under the bounds every other
+Here `http11` writes the request on a pooled connection, under the bounds every other
 peer gets: the whole exchange within `seconds` (`watchdog.run_within`; the watchdog shuts
-the socket down at the deadline), separate connect and read timeouts, and the reply cap and
-codings of `bodies.read_body`. Errors are the standard library's: `ConnectTimeout` (a
+the socket down at the deadline), separate connect and read timeouts, a bounded reply head
+and the reply cap and codings of `bodies.read_body`. Errors: `ConnectTimeout` (a
 `TimeoutError`) for a connection not made in time, `TimeoutError` for a silent peer,
-`OSError` and `http.client.HTTPException` for the rest; the client names each.
-No proxy, .netrc or other environment setting is read; https verifies the peer against the
-CA bundle requests uses (certifi), as the session did.
+`http11.ProtocolError` for a reply that is not HTTP/1.x, `OSError` for the rest; the client
+names each. No proxy, .netrc or other environment setting is read; https verifies the peer
+against the CA bundle requests uses (certifi), as the session did.
 """
 
 from __future__ import annotations
 
-import http.client
 import select
+import socket
 import ssl
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlencode, urlsplit
 
-from shipper_alert import bodies, watchdog
+from shipper_alert import watchdog
+from shipper_alert.sls.http11 import Connection, Disconnected
 
 _Key = tuple[str, str, int]  # scheme, host, port
 # What a kept-alive connection the peer has just closed raises before any reply byte.
-_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+_STALE = (Disconnected, ConnectionResetError, BrokenPipeError)
 
 
 class _Stale(Exception):
@@ -56,7 +57,7 @@ class ConnectionPool:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._idle: dict[_Key, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[_Key, list[Connection]] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -86,7 +87,7 @@ class ConnectionPool:
         scheme = parts.scheme
         key = (scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80))
         target = (parts.path or "/") + (f"?{urlencode(params)}" if params else "")
-        sent = {"Accept-Encoding": "identity", **headers}
+        sent = _headers(parts.netloc, method, headers, body)
         watch = watchdog.Watch()
 
         def work() -> Reply:
@@ -99,41 +100,33 @@ class ConnectionPool:
                     # seen, so `_take` kept it): the request goes once more, on a new one.
                     if watch.cancelled:
                         raise exc.__cause__ from None
-            return attempt(_new_connection(key, min(connect_timeout, seconds)), fresh=True)
+            return attempt(Connection(), fresh=True)
 
-        def attempt(connection: http.client.HTTPConnection, fresh: bool) -> Reply:
+        def attempt(connection: Connection, fresh: bool) -> Reply:
             watch.add(connection)  # before connecting: the deadline cuts a TLS handshake too
             try:
                 if fresh:
-                    _connect(connection)
+                    _connect(connection, key, min(connect_timeout, seconds))
                 connection.sock.settimeout(watchdog.socket_timeout(read_timeout, seconds))
                 try:
-                    connection.request(method, target, body=body, headers=sent)
-                    response = connection.getresponse()
+                    connection.send(method, target, sent, body)
+                    status, fields, data, keep = connection.receive(method, max_bytes)
                 except _STALE as exc:
                     if fresh:
                         raise
                     raise _Stale from exc
-                coding = response.getheader("Content-Encoding", "")
-                declared = response.getheader("Content-Length", "")
-                if coding in ("", "identity") and declared.isdigit() and int(declared) <= max_bytes:
-                    data = response.read()  # the declared length, in one piece (or IncompleteRead)
-                else:
-                    chunks = iter(lambda: response.read(bodies.CHUNK_BYTES), b"")
-                    data = bodies.read_body(coding, declared, chunks, max_bytes)
             except BaseException:
                 connection.close()
                 raise
-            reply = Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
-            if response.will_close or watch.cancelled:
-                connection.close()
-            else:
+            if keep and not watch.cancelled:
                 self._give(key, connection)
-            return reply
+            else:
+                connection.close()
+            return Reply(status, fields, data)
 
         return watchdog.run_within(seconds, work, cancel=watch.cancel, what=f"{method} exchange")
 
-    def _take(self, key: _Key) -> http.client.HTTPConnection | None:
+    def _take(self, key: _Key) -> Connection | None:
         while True:
             with self._lock:
                 idle = self._idle.get(key)
@@ -145,7 +138,7 @@ class ConnectionPool:
                 return connection
             connection.close()
 
-    def _give(self, key: _Key, connection: http.client.HTTPConnection) -> None:
+    def _give(self, key: _Key, connection: Connection) -> None:
         with self._lock:
             idle = self._idle.setdefault(key, [])
             if not self._closed and len(idle) < self._size:
@@ -154,15 +147,24 @@ class ConnectionPool:
         connection.close()
 
 
-def _new_connection(key: _Key, timeout: float) -> http.client.HTTPConnection:
+def _headers(
+    netloc: str, method: str, headers: dict[str, str], body: bytes | None
+) -> dict[str, str]:
+    """What goes out with the caller's `headers`: what http.client added unasked."""
+    sent = {"Host": netloc, "Accept-Encoding": "identity", **headers}
+    if body is not None or method in ("POST", "PUT", "PATCH"):
+        sent.setdefault("Content-Length", str(len(body or b"")))
+    return sent
+
+
+def _connect(connection: Connection, key: _Key, timeout: float) -> None:
+    """Connect `connection` (TCP, and TLS for https) within `timeout` for each step."""
     scheme, host, port = key
-    if scheme == "https":
-        return http.client.HTTPSConnection(host, port, timeout=timeout, context=_tls())
-    return http.client.HTTPConnection(host, port, timeout=timeout)
-
-
-def _connect(connection: http.client.HTTPConnection) -> None:
     try:
-        connection.connect()
+        sock = socket.create_connection((host, port), timeout)
+        connection.sock = sock  # the watchdog can shut it down from here on
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
+        if scheme == "https":
+            connection.sock = _tls().wrap_socket(sock, server_hostname=host)
     except TimeoutError:
-        raise ConnectTimeout(f"no connection within {connection.timeout:.2f}s") from None
+        raise ConnectTimeout(f"no connection within {timeout:.2f}s") from None
