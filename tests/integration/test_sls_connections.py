@@ -237,3 +237,12 @@ def test_a_body_goes_with_its_length(serve):
     (request,) = server.received
     assert request.body == b'{"a":1}'
     assert b"Content-Length: 7" in request.head.split(b"\r\n")
+
+
+def test_the_default_host_header_is_the_urls_host_and_port_without_its_user(serve):
+    server = serve(reply({}))
+    call(ConnectionPool(1), server.url.replace("//", "//user:secret@") + "/x")
+    (request,) = server.received
+    head = request.head.decode("latin-1").split("\r\n")
+    assert f"Host: 127.0.0.1:{server.port}" in head
+    assert "secret" not in request.head.decode("latin-1")

@@ -87,7 +87,7 @@ class ConnectionPool:
         scheme = parts.scheme
         key = (scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80))
         target = (parts.path or "/") + (f"?{urlencode(params)}" if params else "")
-        sent = _headers(parts.netloc, method, headers, body)
+        sent = _headers(key, parts.port, method, headers, body)
         watch = watchdog.Watch()
 
         def work() -> Reply:
@@ -148,10 +148,12 @@ class ConnectionPool:
 
 
 def _headers(
-    netloc: str, method: str, headers: dict[str, str], body: bytes | None
+    key: _Key, port: int | None, method: str, headers: dict[str, str], body: bytes | None
 ) -> dict[str, str]:
-    """What goes out with the caller's `headers`: what http.client added unasked."""
-    sent = {"Host": netloc, "Accept-Encoding": "identity", **headers}
+    """What goes out with the caller's `headers`: what http.client added unasked (a Host
+    of the URL's host and port, never its user:password@)."""
+    host = f"[{key[1]}]" if ":" in key[1] else key[1]
+    sent = {"Host": f"{host}:{port}" if port else host, "Accept-Encoding": "identity", **headers}
     if body is not None or method in ("POST", "PUT", "PATCH"):
         sent.setdefault("Content-Length", str(len(body or b"")))
     return sent
