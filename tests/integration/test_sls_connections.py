@@ -246,3 +246,12 @@ def test_the_default_host_header_is_the_urls_host_and_port_without_its_user(serv
     head = request.head.decode("latin-1").split("\r\n")
     assert f"Host: 127.0.0.1:{server.port}" in head
     assert "secret" not in request.head.decode("latin-1")
+
+
+def test_a_head_and_chunk_lines_trickled_in_pieces_are_read_whole(serve):
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX: y\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+    server = serve(trickle(data, 0.001))
+    pool = ConnectionPool(1)
+    reply = call(pool, server.url + "/x", seconds=5.0)
+    assert (reply.status, reply.headers["x"], reply.body) == (200, "y", b"{}")
+    assert len(pool._idle[("http", "127.0.0.1", server.port)]) == 1

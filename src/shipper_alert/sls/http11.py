@@ -125,11 +125,11 @@ class Connection:
                     raise ProtocolError("the connection closed inside the reply head")
                 raise Disconnected("the connection closed before any reply")
             searched = max(0, len(buffer) - 2)
-            buffer += data
+            buffer = _grown(buffer, data)
         if end > MAX_HEAD:
             raise ProtocolError(f"a reply head longer than {MAX_HEAD} bytes")
-        self._buffer = buffer[end + gap :]
-        return buffer[:end]
+        self._buffer = bytes(buffer[end + gap :])
+        return bytes(buffer[:end])
 
     def _line(self) -> bytes:
         """One line (a chunk size, a trailer), without its line end."""
@@ -140,11 +140,11 @@ class Connection:
             data = self._recv()
             if not data:
                 raise ProtocolError("the connection closed inside a chunked body")
-            buffer += data
+            buffer = _grown(buffer, data)
         if end > MAX_LINE:
             raise ProtocolError(f"a chunk line longer than {MAX_LINE} bytes")
-        self._buffer = buffer[end + 1 :]
-        return buffer[:end].removesuffix(b"\r")
+        self._buffer = bytes(buffer[end + 1 :])
+        return bytes(buffer[:end]).removesuffix(b"\r")
 
     def _exact(self, length: int) -> bytes:
         """The next `length` bytes, whole."""
@@ -192,6 +192,15 @@ class Connection:
             yield buffer
         while data := self._recv():
             yield data
+
+
+def _grown(buffer: bytes | bytearray, data: bytes) -> bytearray:
+    """`buffer` with `data` after it, in place once it is a bytearray: a head trickled a
+    byte a segment is copied once, not once a segment."""
+    if type(buffer) is bytes:
+        buffer = bytearray(buffer)
+    buffer += data
+    return buffer  # type: ignore[return-value]
 
 
 def _parse_head(head: bytes) -> tuple[str, int, dict[str, str]]:
