@@ -434,6 +434,15 @@ def test_run_returns_the_outcome_for_the_command_line(env, sim_clock):
     assert outcome.undelivered is False  # dry run
 
 
+def test_a_dry_run_shows_the_webhook_document_indented(check):
+    result = check(WEBHOOK_URL="https://hooks.example.com/in/token")
+    (message,) = result["messages"]
+    assert message["channel"] == "webhook"
+    document = json.loads(message["text"])
+    assert document["title"] == message["title"]
+    assert message["text"] == json.dumps(document, ensure_ascii=False, indent=2)
+
+
 def test_a_stall_older_than_lookback_keeps_its_reminder_schedule(check, sim, sim_clock):
     # The newest task is 3h05m old: first notice 2h05m ago (STALL_TIMEOUT 1h), reminders
     # hourly after that, so one falls 5 minutes ago, inside the latest window. LOOKBACK is

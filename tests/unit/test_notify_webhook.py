@@ -167,6 +167,23 @@ def test_api_text_arrives_unchanged():
     assert "中文错误信息".encode() in encode_body(message.payload)  # UTF-8, not \\u-escaped
 
 
+def test_the_readable_text_is_the_indented_document_made_only_when_read(monkeypatch):
+    made = []
+
+    def readable(document):
+        made.append(document)
+        return json.dumps(document, ensure_ascii=False, indent=2)
+
+    monkeypatch.setattr("shipper_alert.notify.webhook.notifier.readable", readable)
+    (message,) = build(SHAPES["hostile"]())
+    assert made == []  # building (and sending) never reads it
+    indented = json.dumps(message.payload, ensure_ascii=False, indent=2)
+    assert message.text == indented
+    assert "中文错误信息" in message.text  # as a person reads it, not \u-escaped
+    assert message.preview() == {"channel": "webhook", "title": message.title, "text": indented}
+    assert made == [message.payload]  # made once, at the first read
+
+
 def test_resolved_alert_shares_the_firing_alerts_fingerprint():
     firing = build(factories.report(factories.shipper(failures=[factories.failed("t1")])))
     resolved = build(factories.report(factories.shipper(resolved=True)))

@@ -30,13 +30,34 @@ from shipper_alert.view import (
 )
 
 
+class _TextWhenRead:
+    """`Outgoing.text`: a string, or a function that makes it, called at the first read
+    (the webhook's indented document is costly and only a preview reads it)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._key = f"_{name}"
+
+    def __get__(self, outgoing: Any, owner: type | None = None) -> str:
+        if outgoing is None:
+            raise AttributeError(self._key)  # for dataclasses: the field has no default
+        text = outgoing.__dict__[self._key]
+        if callable(text):
+            text = outgoing.__dict__[self._key] = text()
+        return text
+
+    def __set__(self, outgoing: Any, text: str | Callable[[], str]) -> None:
+        outgoing.__dict__[self._key] = text
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message as a channel will send it."""
 
     channel: str
     title: str
-    text: str  # what a person reads: the rendered body (dry run, demo, logs at DEBUG)
+    # What a person reads: the rendered body (dry run, demo, logs at DEBUG); given as a
+    # function, it is made when first read.
+    text: str = _TextWhenRead()  # type: ignore[assignment]
     payload: Any  # what goes on the wire: a JSON-able dict, or an EmailMessage
 
     def preview(self) -> dict[str, str]:

@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import replace
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import requests
@@ -39,6 +39,11 @@ FINGERPRINT_DIGITS = 16
 def encode_body(payload: Any) -> bytes:
     """The request body exactly as sent and as measured against the size limit."""
     return encode_json(payload)
+
+
+def readable(document: Any) -> str:
+    """The document as a person reads it (a dry run's preview): indented JSON."""
+    return json.dumps(document, ensure_ascii=False, indent=2)
 
 
 def fingerprint(*identity: str) -> str:
@@ -272,9 +277,10 @@ class WebhookNotifier(HttpNotifier):
             notes = list(dict.fromkeys([*report.notes, *renderer.notes]))
             return Outgoing(SERVICE, title, "", payload(view, title, notes))
 
-        # The readable text (indented JSON: the slow encoder) only of the messages chosen.
+        # The readable text (indented JSON: the slow encoder) only of the messages chosen,
+        # and only when read (a preview): sending never reads it.
         return [
-            replace(m, text=json.dumps(m.payload, ensure_ascii=False, indent=2))
+            replace(m, text=partial(readable, m.payload))
             for m in fit(report, render, *within(self._body_bytes, self.max_body_bytes))
         ]
 
