@@ -142,6 +142,33 @@ def test_a_long_report_is_searched_from_below_never_rendering_far_more_than_fits
     assert len(rendered) <= 8
 
 
+@pytest.mark.parametrize("limit", [200, 1_500, 4_000, 30_000])
+def test_a_long_report_starts_from_its_summary_and_splits_at_once_when_that_is_too_big(limit):
+    report = factories.report(
+        *(
+            factories.shipper(f"proj-a/l{i:02d}/s", failures=factories.many_failures(30))
+            for i in range(12)
+        )
+    )
+    rendered = []
+
+    def counting(view):
+        rendered.append(view)
+        return render(view)
+
+    usage = lambda out: len(out.text.encode()) / limit  # noqa: E731
+    aimed = fit(report, counting, size_limit(limit), usage)
+    assert [m.text for m in aimed] == [m.text for m in fit(report, render, size_limit(limit))]
+    first = rendered[0]
+    assert (len(first.shippers), first.parts) == (12, 1)
+    assert all(not s.groups for s in first.shippers)  # the summary: no group, no task line
+    whole = [v for v in rendered if v.parts == 1 and len(v.shippers) == 12]
+    if len(aimed) > 1:  # the summary did not fit: nothing else of the whole report tried
+        assert len(whole) == 1
+    else:
+        assert len(whole) > 1
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_the_aimed_search_finds_the_largest_n_that_fits_whatever_the_usage(seed):
     """Usage that is linear, stepped, flat or noisy only aims: the answer is bisection's."""

@@ -152,12 +152,18 @@ def fit(
         return build_view(report, limits, *rest, shared=shared)
 
     tasks = total_task_lines(report)
-    known = None
+    known = summary = None
     if usage is None or tasks <= FULL_FIRST_LINES:
         full = render(view(Limits()))
         if fits(full):
             return [full]
         known = (tasks, full)
+    else:
+        # A long report: the smallest message first, as a report that needs parts is most
+        # often a long one; when even it does not fit, nothing else is tried.
+        summary = render(view(Limits(tasks=0, groups=0)))
+        if not fits(summary):
+            return _split(report, render, search, view)
     _, best, too_big = search.largest_n(lambda n: render(view(Limits(tasks=n))), tasks, known)
     if best is not None:
         return [best]
@@ -166,7 +172,10 @@ def fit(
     groups = max_groups(report)
     too_big = (groups, too_big) if too_big is not None else None
     _, best, _ = search.largest_n(
-        lambda n: render(view(Limits(tasks=0, groups=n))), groups, too_big
+        lambda n: render(view(Limits(tasks=0, groups=n))),
+        groups,
+        too_big,
+        known_fits=None if summary is None else (0, summary),
     )
     if best is not None:
         return [best]
@@ -211,20 +220,25 @@ class _Search:
         top: int,
         known_too_big: tuple[int, Outgoing] | None,
         smallest: int = 0,
+        known_fits: tuple[int, Outgoing] | None = None,
     ) -> tuple[int, Outgoing | None, Outgoing | None]:
         """The largest n in [smallest, top] whose make(n) fits, with that message and the
         message of n + 1 (None when not rendered); (smallest - 1, None, ...) when none fits.
-        `known_too_big`: an n already rendered (and its message) that does not fit.
+        `known_too_big` / `known_fits`: an n already rendered (and its message) that does
+        not fit / that fits.
         """
         low, low_out = smallest - 1, None  # the largest n known to fit
         high, high_out = top + 1, None  # the smallest n known not to fit
         if known_too_big is not None:
             high, high_out = known_too_big
+        if known_fits is not None:
+            low, low_out = known_fits
         used: dict[int, float] = {}  # n -> usage, of the messages measured
-        if high_out is not None and self.usage is not None:
-            used[high] = self.usage(high_out)
+        for known in (known_fits, known_too_big):
+            if known is not None and self.usage is not None:
+                used[known[0]] = self.usage(known[1])
         last: list[int] = []  # the last two n measured
-        step = 0
+        step = 0 if known_fits is None else 1  # step 0 finds whether anything fits
         while high - low > 1:
             probe = self._aim(low, high, used, last, step)
             step += 1
