@@ -200,6 +200,10 @@ class Renderer:
         env.filters.update(self._filters())
         return env
 
+    def is_custom(self, name: str) -> bool:
+        """Whether `name` is rendered from TEMPLATE_DIR (not the built-in template)."""
+        return self._has_custom(name)
+
     def _has_custom(self, name: str) -> bool:
         if self._custom_off:
             return False

@@ -247,17 +247,18 @@ def build_view(
     return MessageView(report, tuple(views), part, parts, shared)
 
 
-def section_key(view: MessageView, shipper: ShipperView) -> tuple:
+def section_key(view: MessageView, shipper: ShipperView, by_part: bool = True) -> tuple:
     """What a shipper's section of a message depends on, so that a channel rendering one
-    section per shipper renders each distinct section once while `fit` searches."""
-    return (
+    section per shipper renders each distinct section once while `fit` searches.
+    `by_part=False` for a template that never shows the part (the built-in ones), so that
+    the trial parts `fit` packs and the parts it sends share their sections."""
+    key = (
         id(shipper.report),
         tuple(len(g.tasks) for g in shipper.groups),
         shipper.hidden_groups,
         len(shipper.stuck),
-        view.part,
-        view.parts,
     )
+    return (*key, view.part, view.parts) if by_part else key
 
 
 def total_task_lines(report: Report) -> int:

@@ -145,6 +145,7 @@ class FeishuNotifier(HttpNotifier):
 
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
         sections: dict[tuple, str] = {}  # each distinct shipper section rendered once
+        by_part = renderer.is_custom("feishu.shipper.j2")  # a custom one may show the part
 
         def render(view: MessageView) -> Outgoing:
             title = renderer.render("feishu.title.j2", view=view)
@@ -152,7 +153,7 @@ class FeishuNotifier(HttpNotifier):
             content = paragraphs(intro)
             texts = [title, intro]
             for shipper in view.shippers:
-                key = section_key(view, shipper)
+                key = section_key(view, shipper, by_part)
                 if key not in sections:
                     sections[key] = renderer.render("feishu.shipper.j2", view=view, s=shipper)
                 text = sections[key]

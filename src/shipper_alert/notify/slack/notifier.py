@@ -172,6 +172,7 @@ class SlackNotifier(HttpNotifier):
     # -- build (pure) ---------------------------------------------------------------------
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
         sections: dict[tuple, str] = {}  # each distinct shipper section rendered once
+        by_part = renderer.is_custom("slack.shipper.j2")  # a custom one may show the part
 
         def render(view: MessageView) -> Outgoing:
             headline = renderer.render("slack.header.j2", view=view)
@@ -194,7 +195,7 @@ class SlackNotifier(HttpNotifier):
             blocks.extend(_section(chunk) for chunk in split_sections(causes))
             texts = [causes]
             for shipper in view.shippers:
-                key = section_key(view, shipper)
+                key = section_key(view, shipper, by_part)
                 if key not in sections:
                     sections[key] = renderer.render(
                         "slack.shipper.j2",
