@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from shipper_alert.causes import cause_key
@@ -44,8 +44,27 @@ def failed_tasks_csv(
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    ends = [out.tell()]  # where each row ends, in characters
+    header = out.tell()
+    rows = list(_rows(failures, tz))
+    writer.writerows(rows)
+    text = out.getvalue()
+    data = text.encode("utf-8")
+    if max_bytes is None or len(data) <= max_bytes:
+        return data, len(rows)
+    # Too big (rare): write again, row by row, to know where each row ends.
+    out.seek(header)
+    out.truncate()
+    ends = [header]  # where each row ends, in characters
+    for row in rows:
+        writer.writerow(row)
+        ends.append(out.tell())
+    kept = bisect.bisect_right(ends, max_bytes, key=lambda end: len(text[:end].encode()))
+    return text[: ends[max(kept - 1, 0)]].encode("utf-8"), max(kept - 1, 0)
+
+
+def _rows(failures: Mapping[str, Sequence[FailedTask]], tz: tzinfo) -> Iterator[tuple]:
     times: dict[int, str] = {}
+    causes: dict[tuple, str] = {}  # many tasks share a code and message
 
     def when(epoch: int) -> str:
         if epoch not in times:
@@ -53,23 +72,18 @@ def failed_tasks_csv(
         return times[epoch]
 
     for target, tasks in failures.items():
+        where = _cell(target)
         for task in tasks:
-            writer.writerow(
-                (
-                    _cell(target),
-                    _cell(task.id),
-                    _cell(cause_key(task.code, task.message)),
-                    _cell(task.code or ""),
-                    _cell(task.message),
-                    when(task.create_time),
-                    when(task.finish_time),
-                    when(task.alert_time),
-                )
+            cause = (task.code, task.message)
+            if cause not in causes:
+                causes[cause] = _cell(cause_key(task.code, task.message))
+            yield (
+                where,
+                _cell(task.id),
+                causes[cause],
+                _cell(task.code or ""),
+                _cell(task.message),
+                when(task.create_time),
+                when(task.finish_time),
+                when(task.alert_time),
             )
-            ends.append(out.tell())
-    text = out.getvalue()
-    data = text.encode("utf-8")
-    if max_bytes is None or len(data) <= max_bytes:
-        return data, len(ends) - 1
-    rows = bisect.bisect_right(ends, max_bytes, key=lambda end: len(text[:end].encode()))
-    return text[: ends[max(rows - 1, 0)]].encode("utf-8"), max(rows - 1, 0)

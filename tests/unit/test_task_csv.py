@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import timedelta, timezone
 
+import pytest
 from tests.factories import failed
 
 from shipper_alert.task_csv import COLUMNS, failed_tasks_csv
@@ -77,3 +78,17 @@ def test_a_cap_below_one_row_leaves_the_header():
     data, shown = failed_tasks_csv({"p/l/s": [failed("t1")]}, timezone.utc, max_bytes=10)
     assert shown == 0
     assert rows((data, shown)) == [list(COLUMNS)]
+
+
+@pytest.mark.parametrize("cap", [300, 1_000, 2_345, 5_000])
+def test_a_cap_keeps_the_most_whole_rows_that_fit_counted_in_utf8_bytes(cap):
+    tasks = {
+        "p/l/a": [failed(f"a{i}", f"写入失败 {i % 3}", "E" if i % 2 else None) for i in range(20)],
+        "p/l/b": [failed(f"b{i}", "=1+1", None) for i in range(20)],
+    }
+    whole, _ = failed_tasks_csv(tasks, timezone.utc)
+    ends = [i + 2 for i in range(len(whole)) if whole[i : i + 2] == b"\r\n"]
+    fitting = [end for end in ends if end <= cap]
+    data, shown = failed_tasks_csv(tasks, timezone.utc, max_bytes=cap)
+    assert data == whole[: fitting[-1]]
+    assert shown == len(fitting) - 1  # less the header row
