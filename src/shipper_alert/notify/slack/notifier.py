@@ -9,6 +9,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from shipper_alert.notify.base import DeliveryFailure, Outgoing, fit, measured_once
@@ -173,6 +174,7 @@ class SlackNotifier(HttpNotifier):
     def build(self, report: Report, renderer: Renderer) -> list[Outgoing]:
         sections: dict[tuple, str] = {}  # each distinct shipper section rendered once
         by_part = renderer.is_custom("slack.shipper.j2")  # a custom one may show the part
+        cut = lru_cache(maxsize=None)(split_sections)  # and cut into sections once
 
         def render(view: MessageView) -> Outgoing:
             headline = renderer.render("slack.header.j2", view=view)
@@ -192,7 +194,7 @@ class SlackNotifier(HttpNotifier):
                 },
             ]
             causes = renderer.render("slack.causes.j2", view=view)
-            blocks.extend(_section(chunk) for chunk in split_sections(causes))
+            blocks.extend(_section(chunk) for chunk in cut(causes))
             texts = [causes]
             for shipper in view.shippers:
                 key = section_key(view, shipper, by_part)
@@ -206,12 +208,12 @@ class SlackNotifier(HttpNotifier):
                     )
                 text = sections[key]
                 blocks.append({"type": "divider"})
-                blocks.extend(_section(chunk) for chunk in split_sections(text))
+                blocks.extend(_section(chunk) for chunk in cut(text))
                 texts.append(text)
             footer = renderer.render("slack.footer.j2", view=view)
             if footer:
                 blocks.append({"type": "divider"})
-                blocks.extend(_section(chunk) for chunk in split_sections(footer))
+                blocks.extend(_section(chunk) for chunk in cut(footer))
                 texts.append(footer)
             payload = {"text": shorten(fallback, MAX_TEXT_CHARS), "blocks": blocks}
             body = "\n\n".join([fallback, *texts])
