@@ -202,9 +202,6 @@ class Renderer:
 
     def is_custom(self, name: str) -> bool:
         """Whether `name` is rendered from TEMPLATE_DIR (not the built-in template)."""
-        return self._has_custom(name)
-
-    def _has_custom(self, name: str) -> bool:
         if self._custom_off:
             return False
         return self.template_dir is not None and (self.template_dir / name).is_file()
@@ -219,7 +216,7 @@ class Renderer:
 
     def render(self, name: str, **context: Any) -> str:
         """Render template `name` (e.g. `text.body.j2`) with `context`."""
-        if self._has_custom(name):
+        if self.is_custom(name):
             if self._custom is None:
                 self._custom = self._environment(custom=True)
             from shipper_alert.template_guard import (  # noqa: PLC0415
