@@ -1,9 +1,11 @@
 """One HTTP/1.1 request written and its reply read on a socket, every read bounded.
 
-http.client cost a tenth of a large check's CPU (its header checks on the way out, the
-email parser on every reply head), and loading it cost a cold start some 20 ms; an SLS call
-is a signed request with a few headers and a JSON reply. Here the reply head is read within
-MAX_HEAD bytes and MAX_HEADERS lines, the body framed as RFC 9112 §6.3 says
+py-spy put http.client at 9% of a large check's samples (its header checks on the way out,
+the email parser on every reply head); an SLS call is a signed request with a few headers
+and a JSON reply. This costs some 65 us less CPU an exchange (242 against 306 us, medians,
+a 61 KB page on a kept-alive loopback connection), and a check no longer imports
+http.client or the email package. Here the reply head is read within MAX_HEAD bytes and
+MAX_HEADERS lines, the body framed as RFC 9112 §6.3 says
 (https://www.rfc-editor.org/rfc/rfc9112#section-6.3: chunked, Content-Length, or up to the
 close) and handed raw to `bodies.read_body` (its cap and codings). Every read is one `recv`
 under the socket's timeout; the watchdog bounds the whole exchange. Error texts name the
