@@ -162,8 +162,9 @@ def bar_line(h: History) -> str:
     """`failed ··▁▃█ · succeeded ██▇▂·`: one bar per interval, both on the scale of the
     largest bar, "·" for none, so a stopped shipper shows as dots in both.
     """
-    fails = "".join(_level(b.failed, h.peak) for b in h.buckets)
-    oks = "".join(_level(b.succeeded, h.peak) for b in h.buckets)
+    peak = h.peak  # a pass over the bars: once, not once a bar
+    fails = "".join(_level(b.failed, peak) for b in h.buckets)
+    oks = "".join(_level(b.succeeded, peak) for b in h.buckets)
     return f"failed {fails} · succeeded {oks}"
 
 
