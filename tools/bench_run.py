@@ -423,6 +423,7 @@ def _big_report(settings, *, shippers: int, failures: int, shift: int = 0):
 
 
 SDK_MODULES = ("aliyun.log",)
+RIG_MODULE = "shipper_alert_dev.sim"
 # What a check with findings imports, most of it only once it runs (lazy imports).
 OUR_MODULES = (
     "shipper_alert.handler",
@@ -460,8 +461,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     ENDPOINT = args.endpoint
-    # Imports are not part of the measured part (the cold figures measure them).
-    for module in SDK_MODULES if args.mode.startswith("sdk") else OUR_MODULES:
+    # Imports are not part of the measured part (the cold figures measure them), nor is
+    # the rig's own: `_credentials` reads the simulator's keys (0.1 s to import it).
+    for module in (*(SDK_MODULES if args.mode.startswith("sdk") else OUR_MODULES), RIG_MODULE):
         importlib.import_module(module)
     if args.mode == "ours":
         _compiled_templates()  # as the package ships them, whatever ran before in this tree
