@@ -181,7 +181,7 @@ ENV_CREDENTIALS = {
 def test_the_zip_holds_what_ships_and_nothing_else(package_zip):
     names = zipfile.ZipFile(package_zip).namelist()
     tops = {name.split("/", 1)[0] for name in names}
-    assert {"index.py", "shipper_alert", "requests", "jinja2", "urllib3"} <= tops
+    assert {"index.py", "shipper_alert", "requests", "jinja2", "urllib3", "orjson"} <= tops
     assert not any(top.startswith(("shipper_alert_dev", "tests", "tools")) for top in tops)
     shipped = {
         str(p.relative_to(ROOT / "src"))
@@ -340,3 +340,24 @@ def _probe(python: str, code_dir: Path, tmp_path: Path, source: str):
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+# Which JSON parser the shipped safe_json found: orjson's file, or None (json alone).
+PARSER_PROBE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from shipper_alert import safe_json
+print(json.dumps({"orjson": getattr(safe_json._orjson, "__file__", None)}))
+"""
+
+
+def test_python310_parses_with_the_shipped_orjson(python310, code_dir, tmp_path):
+    found = _probe(python310, code_dir, tmp_path, PARSER_PROBE)["orjson"]
+    assert found == str(code_dir / "orjson" / "__init__.py")
+
+
+def test_python312_falls_back_to_json_as_the_shipped_orjson_is_built_for_310(code_dir, tmp_path):
+    python = package_tool.find_python((3, 12), dict(os.environ))
+    if python is None:
+        pytest.skip("Python 3.12 is not installed")
+    assert _probe(python, code_dir, tmp_path, PARSER_PROBE) == {"orjson": None}
