@@ -462,7 +462,7 @@ def main() -> int:
     args = parser.parse_args()
     ENDPOINT = args.endpoint
     # Imports are not part of the measured part (the cold figures measure them), nor is
-    # the rig's own: `_credentials` reads the simulator's keys (0.1 s to import it).
+    # the rig's own: `_credentials` reads the simulator's keys (some 30 ms to import it).
     for module in (*(SDK_MODULES if args.mode.startswith("sdk") else OUR_MODULES), RIG_MODULE):
         importlib.import_module(module)
     if args.mode == "ours":
