@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
+import orjson  # a runtime dependency: its absence fails here rather than skipping
 import pytest
 
 from shipper_alert import safe_json
-
-orjson = pytest.importorskip("orjson")
 
 PAGE = json.dumps(
     {
