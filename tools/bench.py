@@ -41,9 +41,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from shipper_alert.config import DEFAULT_WORKERS  # noqa: E402
+
 RUN = ROOT / "tools" / "bench_run.py"
 LATENCY = 0.020  # seconds the simulator waits before every answer
-WORKERS = 8  # the check's default pool, and the SDK pool's size
+WORKERS = DEFAULT_WORKERS  # the check's default pool, and the SDK pool's size
 FULL_CASES = ((200, 2000), (1000, 200), (10, 20000))
 CHECK_RUNS = 3  # runs of each program of a case but the serial SDK, which takes 30 s and more
 QUICK_CASES = ((20, 2000), (100, 200), (2, 20000))

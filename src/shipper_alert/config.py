@@ -88,7 +88,9 @@ MAX_LOOKBACK = 47 * 3600  # https://www.alibabacloud.com/help/doc-detail/29027.h
 MIN_CHECK_INTERVAL = 60  # timers: https://help.aliyun.com/document_detail/171746.html
 MAX_LABEL_CHARS = 64
 # Concurrent SLS requests of one check (shippers, their pages and export reads together).
-DEFAULT_WORKERS = 8
+# 10, not 8: at 20 ms a request the SDK's serial reads cost some 26 ms each, so with 8 in
+# flight not even a client that parses nothing is 10x faster than it (`make bench`, "wire").
+DEFAULT_WORKERS = 10
 MAX_WORKERS = 64
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 

@@ -391,8 +391,8 @@ def test_a_channel_outside_the_registry_is_refused():
     assert Channels().enabled() == []
 
 
-def test_check_workers_defaults_to_8_and_is_validated():
-    assert load_settings(BASE).workers == 8
+def test_check_workers_defaults_to_10_and_is_validated():
+    assert load_settings(BASE).workers == 10
     assert load_settings({**BASE, "CHECK_WORKERS": "32"}).workers == 32
     for bad, problem in (("0", "0 is outside 1..64"), ("many", "'many' is not a whole number")):
         with pytest.raises(ConfigError) as caught:
