@@ -4,6 +4,8 @@
   down to a whole 5 minutes), so tests can place tasks relative to it and move it by hand.
 - `sls_sim(scenario, **kwargs)`: a started `SlsSimulator` on that clock (unless `clock=` is
   given), stopped at teardown.
+- `sim_client(sim, **options)`: an `SlsClient` on `sim` with its default keys, the sim
+  clock, a 30 s deadline and no real sleeps between retries (`options` override them).
 - `sls_request(sim, method, path, ...)`: one raw `requests` call signed with
   `shipper_alert.sls.signing`, with knobs to break it (wrong key, missing headers, ...).
 - `fc_package`: dist/shipper-alert-fc.zip as `make package` builds it, rebuilt at most once
@@ -24,7 +26,11 @@ from typing import Any
 import pytest
 import requests
 
+from shipper_alert.budget import Deadline
+from shipper_alert.redact import Secret
 from shipper_alert.sls import signing
+from shipper_alert.sls.client import SlsClient
+from shipper_alert.sls.credentials import Credentials
 from shipper_alert_dev.sim import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
@@ -70,6 +76,17 @@ def sls_sim(sim_clock: SimClock) -> Iterator[Callable[..., SlsSimulator]]:
     yield start
     for simulator in started:
         simulator.stop()
+
+
+@pytest.fixture
+def sim_client(sim_clock: SimClock) -> Callable[..., SlsClient]:
+    credentials = Credentials(DEFAULT_ACCESS_KEY_ID, Secret(DEFAULT_ACCESS_KEY_SECRET))
+
+    def make(sim: SlsSimulator, **options: Any) -> SlsClient:
+        defaults = {"deadline": Deadline(30), "clock": sim_clock.now, "sleep": lambda s: None}
+        return SlsClient(sim.endpoint, credentials, **{**defaults, **options})
+
+    return make
 
 
 SignedRequest = Callable[..., requests.Response]

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from shipper_alert.budget import Deadline
 from shipper_alert.check import auto_retry, run_checks
 from shipper_alert.config import Rules
 from shipper_alert.models import ShipperRef, Window
-from shipper_alert.redact import Secret
-from shipper_alert.sls.client import SlsClient
-from shipper_alert.sls.credentials import Credentials
-from shipper_alert_dev.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, Fault
+from shipper_alert_dev.sim import Fault
 
 
 def scenario(failures):
@@ -34,20 +30,17 @@ def scenario(failures):
     }
 
 
-def check(sim, clock, dry_run=False):
+def check(sim, clock, sim_client, dry_run=False):
     now = clock.now()
     window = Window(int(now) - 360, int(now) - 60)
-    credentials = Credentials(DEFAULT_ACCESS_KEY_ID, Secret(DEFAULT_ACCESS_KEY_SECRET))
-    with SlsClient(
-        sim.endpoint, credentials, deadline=Deadline(30), clock=clock.now, sleep=lambda s: None
-    ) as client:
+    with sim_client(sim) as client:
         reports = run_checks(client, [ShipperRef("proj-a", "logs", "s")], window, Rules(), now)
         return auto_retry(client, reports, dry_run)
 
 
-def test_reported_failures_are_retried_in_calls_of_ten(sls_sim, sim_clock):
+def test_reported_failures_are_retried_in_calls_of_ten(sls_sim, sim_clock, sim_client):
     sim = sls_sim(scenario(23))
-    (report,) = check(sim, sim_clock)
+    (report,) = check(sim, sim_clock, sim_client)
     assert report.retry.requested is True
     assert report.retry.error is None
     assert [len(ids) for (_, _, _, ids) in sim.retried] == [10, 10, 3]
@@ -55,15 +48,17 @@ def test_reported_failures_are_retried_in_calls_of_ten(sls_sim, sim_clock):
     assert sorted(retried) == [f"f-{i:02d}" for i in range(23)]  # never "old": not reported now
 
 
-def test_a_dry_run_retries_nothing_and_says_what_it_would_do(sls_sim, sim_clock):
+def test_a_dry_run_retries_nothing_and_says_what_it_would_do(sls_sim, sim_clock, sim_client):
     sim = sls_sim(scenario(3))
-    (report,) = check(sim, sim_clock, dry_run=True)
+    (report,) = check(sim, sim_clock, sim_client, dry_run=True)
     assert report.retry.requested is False
     assert report.retry.task_ids == ("f-00", "f-01", "f-02")
     assert sim.retried == []
 
 
-def test_a_failed_retry_call_is_reported_and_the_alert_still_goes_out(sls_sim, sim_clock):
+def test_a_failed_retry_call_is_reported_and_the_alert_still_goes_out(
+    sls_sim, sim_clock, sim_client
+):
     sim = sls_sim(scenario(2))
     sim.inject(
         Fault(
@@ -73,7 +68,7 @@ def test_a_failed_retry_call_is_reported_and_the_alert_still_goes_out(sls_sim, s
             error_message="denied by RAM policy",
         )
     )
-    (report,) = check(sim, sim_clock)
+    (report,) = check(sim, sim_clock, sim_client)
     assert report.breached is True
     assert report.retry.requested is True
     assert report.retry.error == "Unauthorized: denied by RAM policy"

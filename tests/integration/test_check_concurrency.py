@@ -8,11 +8,7 @@ from shipper_alert import check
 from shipper_alert.budget import Deadline
 from shipper_alert.config import Rules
 from shipper_alert.models import ShipperRef, Window
-from shipper_alert.redact import Secret
 from shipper_alert.sls import connections
-from shipper_alert.sls.client import SlsClient
-from shipper_alert.sls.credentials import Credentials
-from shipper_alert_dev.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
 
 SHIPPERS = 12
 SLOTS = 3
@@ -29,7 +25,7 @@ def scenario() -> dict:
 
 
 def test_twice_as_many_readers_as_slots_and_never_more_requests_than_slots(
-    sls_sim, sim_clock, monkeypatch
+    sls_sim, sim_clock, sim_client, monkeypatch
 ):
     sim = sls_sim(scenario())
     lock = threading.Lock()
@@ -56,16 +52,8 @@ def test_twice_as_many_readers_as_slots_and_never_more_requests_than_slots(
     monkeypatch.setattr(check, "_read_shipper", named_read)
     now = sim_clock.now()
     window = Window(int(now) - 360, int(now) - 60)
-    credentials = Credentials(DEFAULT_ACCESS_KEY_ID, Secret(DEFAULT_ACCESS_KEY_SECRET))
     refs = [ShipperRef("p", "logs", f"s{i:02d}") for i in range(SHIPPERS)]
-    with SlsClient(
-        sim.endpoint,
-        credentials,
-        deadline=Deadline(60),
-        clock=sim_clock.now,
-        sleep=lambda s: None,
-        pool_size=SLOTS,
-    ) as client:
+    with sim_client(sim, deadline=Deadline(60), pool_size=SLOTS) as client:
         reports = check.run_checks(client, refs, window, Rules(), now, workers=SLOTS)
 
     assert [r.failed for r in reports] == [1] * SHIPPERS

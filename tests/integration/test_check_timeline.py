@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from shipper_alert.budget import Deadline
 from shipper_alert.check import run_checks
 from shipper_alert.config import Rules
 from shipper_alert.models import ShipperRef, Window
-from shipper_alert.redact import Secret
-from shipper_alert.sls.client import SlsClient
-from shipper_alert.sls.credentials import Credentials
-from shipper_alert_dev.sim import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET
 
 
 def task(task_id, created, status, finished=None):
@@ -25,7 +20,7 @@ TASKS = [
 ]
 
 
-def test_the_report_carries_counts_per_interval_over_the_lookback(sls_sim, sim_clock):
+def test_the_report_carries_counts_per_interval_over_the_lookback(sls_sim, sim_clock, sim_client):
     sim = sls_sim(
         {
             "projects": [
@@ -38,14 +33,7 @@ def test_the_report_carries_counts_per_interval_over_the_lookback(sls_sim, sim_c
     )
     now = sim_clock.now()
     window = Window(int(now) - 360, int(now) - 60)
-    credentials = Credentials(DEFAULT_ACCESS_KEY_ID, Secret(DEFAULT_ACCESS_KEY_SECRET))
-    with SlsClient(
-        sim.endpoint,
-        credentials,
-        deadline=Deadline(30),
-        clock=sim_clock.now,
-        sleep=lambda s: None,
-    ) as client:
+    with sim_client(sim) as client:
         (report,) = run_checks(client, [ShipperRef("proj-a", "logs", "s")], window, Rules(), now)
 
     timeline = report.timeline
