@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import cached_property
 
 from shipper_alert.durations import format_duration
 from shipper_alert.models import (
@@ -63,7 +64,7 @@ class History:
     def succeeded(self) -> int:
         return sum(b.succeeded for b in self.buckets)
 
-    @property
+    @cached_property  # the history is immutable; every bar of a chart asks for it
     def peak(self) -> int:
         """The largest count of one bar, failed or succeeded: the scale of every bar."""
         return max((max(b.failed, b.succeeded) for b in self.buckets), default=0)
@@ -162,9 +163,8 @@ def bar_line(h: History) -> str:
     """`failed ··▁▃█ · succeeded ██▇▂·`: one bar per interval, both on the scale of the
     largest bar, "·" for none, so a stopped shipper shows as dots in both.
     """
-    peak = h.peak  # a pass over the bars: once, not once a bar
-    fails = "".join(_level(b.failed, peak) for b in h.buckets)
-    oks = "".join(_level(b.succeeded, peak) for b in h.buckets)
+    fails = "".join(_level(b.failed, h.peak) for b in h.buckets)
+    oks = "".join(_level(b.succeeded, h.peak) for b in h.buckets)
     return f"failed {fails} · succeeded {oks}"
 
 
